@@ -1,0 +1,115 @@
+# portwarden: build the BPF object, its skeleton and the one static binary.
+# `make` builds, `sudo make run` traces, `sudo make test` runs every test.
+# V=1 shows full commands.
+
+OUTPUT ?= build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PYTHON ?= /usr/bin/python3
+PREFIX ?= /usr/local
+DESTDIR ?=
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := vmlinux/$(ARCH)
+LIBBPF_A ?= $(firstword $(wildcard /usr/lib/$(shell $(CC) -dumpmachine 2>/dev/null)/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a))
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -I$(OUTPUT) -MMD -MP
+BPF_CFLAGS ?= -g -O2 -Wall -Wextra -Wno-unused-parameter
+LDLIBS += -lelf -lz
+
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Userspace modules, one job each (see README "Where things live").
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+BIN := $(OUTPUT)/portwarden
+SKEL := $(OUTPUT)/portwarden.skel.h
+BPF_OBJ := $(OUTPUT)/portwarden.bpf.o
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root
+
+all: $(BIN)
+
+$(OUTPUT) $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): bpf/portwarden.bpf.c $(wildcard bpf/*.h) include/portwarden.h $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-Iinclude -I$(VMLINUX_DIR) -c $< -o $(OUTPUT)/portwarden.tmp.bpf.o
+	$(Q)$(BPFTOOL) gen object $@ $(OUTPUT)/portwarden.tmp.bpf.o
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name portwarden_bpf > $@
+
+# Objects that include the skeleton must wait for it.
+$(OUTPUT)/loader.o $(OUTPUT)/main.o: $(SKEL)
+
+$(OUTPUT)/%.o: src/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BIN): $(OUTPUT)/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_A) $(LDLIBS) -o $@
+
+# Unit tests: each tests/unit/test_X.c links against every module but main.
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB_OBJS) $(LIBBPF_A) $(LDLIBS) -lcmocka -o $@
+
+# Regenerate the committed vmlinux.h from this machine's kernel BTF.
+vmlinux:
+	$(Q)mkdir -p $(VMLINUX_DIR)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_DIR)/vmlinux.h
+
+# Install the Debian packages the build (deps) and the tests (test-deps) need;
+# when not root, print the apt-get command instead.
+deps:
+	$(Q)scripts/deps.sh build
+
+test-deps:
+	$(Q)scripts/deps.sh test
+
+run: deps all check-root
+	$(BIN) $(ARGS)
+
+check-root:
+	$(Q)if [ "$$(id -u)" != 0 ]; then echo "portwarden: loading BPF programs needs root (CAP_BPF, CAP_PERFMON): run 'sudo make $(MAKECMDGOALS)'" >&2; exit 1; fi
+
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-unit.sh $(UNIT_BINS)
+
+integration: $(BIN) check-root
+	$(Q)PORTWARDEN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
+
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/portwarden
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d)

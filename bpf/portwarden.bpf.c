@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* portwarden's kernel side: TCP state changes and bind() calls, attributed to
+ * the socket's owner, filtered in the kernel and sent through one ring buffer.
+ * Userspace chooses at start-up which of the alternative hooks load here. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "portwarden.h"
+#include "compat.bpf.h"
+#include "sock.bpf.h"
+
+#define IPPROTO_TCP 6
+#define PW_OWNER_ENTRIES 65536
+#define PW_LISTENER_ENTRIES 16384
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by userspace before load. */
+const volatile __u32 self_tgid = 0;         /* the tracer's own activity is never reported */
+const volatile __u8 class_mask = PW_CLASS_STATE | PW_CLASS_BIND;
+const volatile __u16 family_filter = 0;     /* 0: any, else AF_INET or AF_INET6 */
+const volatile bool filter_by_pid = false;  /* only owners in filter_pids */
+const volatile bool filter_by_port = false; /* only sockets with a port in filter_ports */
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer once this much is queued */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u8);
+} filter_ports SEC(".maps");
+
+/* What is remembered about a live socket, keyed by its kernel address. */
+struct sock_owner {
+	struct pw_task task;
+	__u64 born_ns;    /* connect, listen or passive open */
+	__u64 changed_ns; /* last state change or bind */
+	__u8 attribution; /* PW_ATTR_SYSCALL or PW_ATTR_LISTENER: how task was learnt */
+	__u8 direction;   /* enum pw_direction, once the socket connected or listened */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_OWNER_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct sock_owner);
+} sock_owners SEC(".maps");
+
+/* Listening sockets by where they listen, so a passively opened socket can
+ * inherit the listener's owner before anyone accepts it. IPv4 addresses are
+ * stored v4-mapped so one lookup order serves both families. */
+struct listener_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+	__u8 addr[PW_ADDR_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_LISTENER_ENTRIES);
+	__type(key, struct listener_key);
+	__type(value, struct pw_task);
+} listeners SEC(".maps");
+
+/* Scratch space for building an event, one slot per event type: a state
+ * change in softirq can interrupt a bind being reported on the same CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_EVENT_BIND + 1);
+	__type(key, __u32);
+	__type(value, struct pw_event);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &counter);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline struct pw_event *scratch_event(__u32 type)
+{
+	struct pw_event *ev = bpf_map_lookup_elem(&scratch, &type);
+
+	if (ev) {
+		__builtin_memset(ev, 0, sizeof(*ev));
+		ev->type = type;
+	}
+	return ev;
+}
+
+static __always_inline bool port_wanted(__u16 port)
+{
+	return port && bpf_map_lookup_elem(&filter_ports, &port);
+}
+
+/* In-kernel filters: what the user did not ask for never reaches the ring. */
+static __always_inline bool event_wanted(const struct pw_event *ev)
+{
+	if (ev->owner.pid == self_tgid)
+		return false;
+	if (family_filter && ev->family != family_filter)
+		return false;
+	if (filter_by_pid && !bpf_map_lookup_elem(&filter_pids, &ev->owner.pid))
+		return false;
+	if (filter_by_port && !port_wanted(ev->sport) && !port_wanted(ev->dport) &&
+	    !port_wanted(ev->requested_port))
+		return false;
+	return true;
+}
+
+/* Wake the consumer only when enough is queued; userspace also drains on a
+ * short timer, so a quiet machine's events are not held back. */
+static __always_inline void submit(struct pw_event *ev)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (!event_wanted(ev)) {
+		count(PW_COUNTER_FILTERED);
+		return;
+	}
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags)) {
+		count(PW_COUNTER_DROPPED);
+		return;
+	}
+	count(PW_COUNTER_EVENTS);
+}
+
+static __always_inline void listener_key_of(struct listener_key *key, const struct pw_event *ev)
+{
+	__builtin_memset(key, 0, sizeof(*key));
+	key->netns = ev->netns;
+	key->port = ev->sport;
+	if (ev->family == AF_INET) {
+		key->addr[10] = 0xff;
+		key->addr[11] = 0xff;
+		__builtin_memcpy(&key->addr[12], ev->saddr, 4);
+	} else {
+		__builtin_memcpy(key->addr, ev->saddr, PW_ADDR_LEN);
+	}
+}
+
+/* The listener a passively opened socket came from: same address, then the
+ * IPv4 wildcard, then the IPv6 wildcard (which also takes IPv4 connections). */
+static __always_inline struct pw_task *listener_lookup(const struct pw_event *ev)
+{
+	struct listener_key key;
+	struct pw_task *task;
+
+	listener_key_of(&key, ev);
+	task = bpf_map_lookup_elem(&listeners, &key);
+	if (task)
+		return task;
+	__builtin_memset(key.addr, 0, sizeof(key.addr));
+	key.addr[10] = 0xff;
+	key.addr[11] = 0xff;
+	task = bpf_map_lookup_elem(&listeners, &key);
+	if (task)
+		return task;
+	key.addr[10] = 0;
+	key.addr[11] = 0;
+	return bpf_map_lookup_elem(&listeners, &key);
+}
+
+/* Record the owner of a socket. changed_ns and born_ns of 0 keep what is
+ * already known. */
+static __always_inline void remember_owner(__u64 sk_key, const struct pw_task *task,
+					   __u8 attribution, __u64 changed_ns, __u64 born_ns,
+					   __u8 direction)
+{
+	struct sock_owner *known = bpf_map_lookup_elem(&sock_owners, &sk_key);
+	struct sock_owner fresh = {};
+
+	if (known) {
+		known->task = *task;
+		known->attribution = attribution;
+		if (changed_ns)
+			known->changed_ns = changed_ns;
+		if (born_ns)
+			known->born_ns = born_ns;
+		if (direction)
+			known->direction = direction;
+		return;
+	}
+	fresh.task = *task;
+	fresh.attribution = attribution;
+	fresh.changed_ns = changed_ns;
+	fresh.born_ns = born_ns;
+	fresh.direction = direction;
+	bpf_map_update_elem(&sock_owners, &sk_key, &fresh, BPF_ANY);
+}
+
+/* Find who owns the socket for this state change and what its life so far
+ * was; remember what this change teaches. */
+static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk, __u64 now)
+{
+	__u64 sk_key = (__u64)sk;
+	struct sock_owner *known = bpf_map_lookup_elem(&sock_owners, &sk_key);
+	struct pw_task *listener;
+	int old = ev->old_state, new = ev->new_state;
+
+	if (known && known->changed_ns)
+		ev->prev_state_ns = now - known->changed_ns;
+
+	if (old == PW_TCP_CLOSE && (new == PW_TCP_SYN_SENT || new == PW_TCP_LISTEN)) {
+		/* connect() and listen() run in the owner's own context. */
+		task_fill_current(&ev->owner);
+		ev->attribution = PW_ATTR_SYSCALL;
+		ev->direction = new == PW_TCP_LISTEN ? PW_DIR_LISTEN : PW_DIR_OUTBOUND;
+		remember_owner(sk_key, &ev->owner, PW_ATTR_SYSCALL, now, now, ev->direction);
+		if (new == PW_TCP_LISTEN) {
+			struct listener_key key;
+
+			listener_key_of(&key, ev);
+			bpf_map_update_elem(&listeners, &key, &ev->owner, BPF_ANY);
+		}
+		return;
+	}
+
+	if (old == PW_TCP_LISTEN && new == PW_TCP_SYN_RECV) {
+		/* A child socket born in softirq, often on the peer's task. */
+		listener = listener_lookup(ev);
+		if (listener) {
+			ev->owner = *listener;
+			ev->attribution = PW_ATTR_LISTENER;
+			ev->direction = PW_DIR_INBOUND;
+			remember_owner(sk_key, listener, PW_ATTR_LISTENER, now, now, PW_DIR_INBOUND);
+			return;
+		}
+	} else if (known) {
+		ev->owner = known->task;
+		ev->attribution = known->attribution == PW_ATTR_LISTENER ? PW_ATTR_LISTENER
+									  : PW_ATTR_SOCKET;
+		ev->direction = known->direction;
+		known->changed_ns = now;
+		if (new == PW_TCP_CLOSE && known->born_ns)
+			ev->duration_ns = now - known->born_ns;
+		return;
+	}
+	task_fill_current(&ev->owner);
+	ev->attribution = PW_ATTR_CURRENT;
+}
+
+static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
+{
+	__u64 sk_key = (__u64)sk;
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	ev->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
+	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	bpf_map_delete_elem(&sock_owners, &sk_key);
+	if (ev->old_state == PW_TCP_LISTEN) {
+		struct listener_key key;
+		struct pw_task *listener;
+
+		listener_key_of(&key, ev);
+		listener = bpf_map_lookup_elem(&listeners, &key);
+		/* With SO_REUSEPORT another listener may have taken the slot. */
+		if (listener && listener->pid == ev->owner.pid)
+			bpf_map_delete_elem(&listeners, &key);
+	}
+}
+
+static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 hook,
+					__u64 cookie)
+{
+	struct pw_event *ev;
+	__u64 now;
+
+	if (!(class_mask & PW_CLASS_STATE))
+		return 0;
+	if (sock_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	ev = scratch_event(PW_EVENT_STATE);
+	if (!ev)
+		return 0;
+	now = bpf_ktime_get_ns();
+	ev->ts_ns = now;
+	ev->hook = hook;
+	ev->old_state = old;
+	ev->new_state = new;
+	sock_fill_common(ev, sk);
+	if (!family_is_inet(ev->family))
+		return 0;
+	if (cookie)
+		ev->sock_cookie = cookie;
+	attribute_state(ev, sk, now);
+	if (new == PW_TCP_CLOSE)
+		forget_closed(ev, sk);
+	submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_tp_btf, const struct sock *sk, const int oldstate, const int newstate)
+{
+	/* Asking for the cookie makes the kernel assign one, so every later
+	 * event of this socket carries the same value. */
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+
+	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int state_tracepoint(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return handle_state((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate,
+			    PW_HOOK_STATE_TRACEPOINT, 0);
+}
+
+/* ---- bind ---- */
+
+static __always_inline __u16 sockaddr_port(const void *uaddr, bool user)
+{
+	struct sockaddr_in sin = {};
+
+	/* sin_port sits at the same offset in sockaddr_in and sockaddr_in6. */
+	if (user)
+		bpf_probe_read_user(&sin, sizeof(sin.sin_family) + sizeof(sin.sin_port), uaddr);
+	else
+		bpf_probe_read_kernel(&sin, sizeof(sin.sin_family) + sizeof(sin.sin_port), uaddr);
+	return __builtin_bswap16(sin.sin_port);
+}
+
+static __always_inline void sockaddr_addr(struct pw_event *ev, const void *uaddr, bool user)
+{
+	struct sockaddr_in6 sin6;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&sin6;
+
+	__builtin_memset(&sin6, 0, sizeof(sin6));
+	if (ev->family == AF_INET6) {
+		if (user)
+			bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+		else
+			bpf_probe_read_kernel(&sin6, sizeof(sin6), uaddr);
+		__builtin_memcpy(ev->saddr, &sin6.sin6_addr, PW_ADDR_LEN);
+	} else {
+		if (user)
+			bpf_probe_read_user(sin, sizeof(*sin), uaddr);
+		else
+			bpf_probe_read_kernel(sin, sizeof(*sin), uaddr);
+		__builtin_memcpy(ev->saddr, &sin->sin_addr, 4);
+	}
+}
+
+/* Report one finished bind of socket sk by the current task. */
+static __always_inline int emit_bind(struct sock *sk, __u16 requested_port, const void *uaddr,
+				     bool user, long ret, __u8 hook)
+{
+	struct pw_event *ev;
+	__u64 now;
+
+	if (!(class_mask & PW_CLASS_BIND) || !sk)
+		return 0;
+	ev = scratch_event(PW_EVENT_BIND);
+	if (!ev)
+		return 0;
+	now = bpf_ktime_get_ns();
+	ev->ts_ns = now;
+	ev->hook = hook;
+	sock_fill_common(ev, sk);
+	if (!family_is_inet(ev->family))
+		return 0;
+	ev->requested_port = requested_port;
+	ev->bind_flags = sock_bind_flags(sk);
+	task_fill_current(&ev->owner);
+	ev->attribution = PW_ATTR_SYSCALL;
+	if (ret < 0) {
+		/* Nothing was bound: report the address that was asked for. */
+		ev->bind_errno = -ret;
+		ev->sport = requested_port;
+		sockaddr_addr(ev, uaddr, user);
+	} else {
+		remember_owner((__u64)sk, &ev->owner, PW_ATTR_SYSCALL, now, 0, 0);
+	}
+	submit(ev);
+	return 0;
+}
+
+/* Syscall path: works on every kernel, sees bind(2) but not binds made
+ * inside the kernel (io_uring, kernel sockets). */
+struct bind_request_user {
+	long fd;
+	const void *uaddr;
+	__u16 port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct bind_request_user);
+} bind_calls SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int bind_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bind_request_user req = {};
+
+	if (!(class_mask & PW_CLASS_BIND))
+		return 0;
+	req.fd = (long)ctx->args[0];
+	req.uaddr = (const void *)ctx->args[1];
+	req.port = sockaddr_port(req.uaddr, true);
+	bpf_map_update_elem(&bind_calls, &pid_tgid, &req, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int bind_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bind_request_user *req = bpf_map_lookup_elem(&bind_calls, &pid_tgid);
+	struct bind_request_user call;
+
+	if (!req)
+		return 0;
+	call = *req;
+	bpf_map_delete_elem(&bind_calls, &pid_tgid);
+	return emit_bind(fd_to_sock(call.fd), call.port, call.uaddr, true, ctx->ret,
+			 PW_HOOK_BIND_SYSCALL);
+}
+
+/* fexit path: sees every inet bind, including io_uring's and the kernel's
+ * own; needs BPF trampolines, which locked-down kernels refuse. */
+SEC("fexit/inet_bind")
+int BPF_PROG(inet_bind_exit, struct socket *sock, struct sockaddr *uaddr, int addr_len, int ret)
+{
+	return emit_bind(BPF_CORE_READ(sock, sk), sockaddr_port(uaddr, false), uaddr, false, ret,
+			 PW_HOOK_BIND_FEXIT);
+}
+
+SEC("fexit/inet6_bind")
+int BPF_PROG(inet6_bind_exit, struct socket *sock, struct sockaddr *uaddr, int addr_len, int ret)
+{
+	return emit_bind(BPF_CORE_READ(sock, sk), sockaddr_port(uaddr, false), uaddr, false, ret,
+			 PW_HOOK_BIND_FEXIT);
+}
+
+/* ---- ownership learnt from accept() ---- */
+
+static __always_inline int accepted(long fd)
+{
+	struct sock *sk;
+	struct pw_task task = {};
+
+	if (fd < 0)
+		return 0;
+	sk = fd_to_sock(fd);
+	if (!sk)
+		return 0;
+	task_fill_current(&task);
+	remember_owner((__u64)sk, &task, PW_ATTR_SYSCALL, 0, 0, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret);
+}
+
+/* ---- socket cookies ---- */
+
+/* The kernel assigns a socket's cookie lazily, on first request. Asking at
+ * creation makes bind events (read through CO-RE) and state events of one
+ * socket carry the same cookie. Never refuses a socket. */
+SEC("cgroup/sock_create")
+int sock_create(struct bpf_sock *ctx)
+{
+	bpf_get_socket_cookie(ctx);
+	return 1;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Reading what portwarden reports about a socket and a task, through CO-RE. */
+#ifndef PW_SOCK_BPF_H
+#define PW_SOCK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "compat.bpf.h"
+#include "portwarden.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define PW_S_IFMT 00170000
+#define PW_S_IFSOCK 0140000
+
+static __always_inline bool family_is_inet(__u16 family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+/* The identity of the task running now, as the owner of a socket. */
+static __always_inline void task_fill_current(struct pw_task *t)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	t->pid = pid_tgid >> 32;
+	t->tid = (__u32)pid_tgid;
+	t->uid = (__u32)uid_gid;
+	t->gid = uid_gid >> 32;
+	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	t->start_ns = task_start_boottime(task);
+	t->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+}
+
+static __always_inline __u32 sock_netns(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* Local and remote address and port of a socket, as they are now. */
+static __always_inline void sock_fill_tuple(struct pw_event *ev, struct sock *sk)
+{
+	ev->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	ev->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ev->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (ev->family == AF_INET) {
+		BPF_CORE_READ_INTO(ev->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(ev->daddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(ev->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(ev->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+static __always_inline void sock_fill_common(struct pw_event *ev, struct sock *sk)
+{
+	sock_fill_tuple(ev, sk);
+	ev->netns = sock_netns(sk);
+	ev->protocol = sock_protocol(sk);
+	ev->sock_type = sock_type(sk);
+	ev->sock_cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+static __always_inline __u8 sock_bind_flags(struct sock *sk)
+{
+	__u8 flags = 0;
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_reuse))
+		flags |= PW_BIND_REUSEADDR;
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_reuseport))
+		flags |= PW_BIND_REUSEPORT;
+	if (inet_freebind(sk))
+		flags |= PW_BIND_FREEBIND;
+	if (inet_transparent(sk))
+		flags |= PW_BIND_TRANSPARENT;
+	return flags;
+}
+
+/* The socket behind a file descriptor of the current task, or NULL when the
+ * descriptor is not a socket. */
+static __always_inline struct sock *fd_to_sock(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	unsigned int max_fds;
+	umode_t mode;
+
+	if (!fdt || fd < 0)
+		return NULL;
+	max_fds = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max_fds)
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & PW_S_IFMT) != PW_S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+#endif /* PW_SOCK_BPF_H */
