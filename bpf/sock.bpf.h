@@ -44,15 +44,21 @@ static __always_inline __u32 sock_netns(struct sock *sk)
 /* Local and remote address and port of a socket, as they are now. */
 static __always_inline void sock_fill_tuple(struct pw_event *ev, struct sock *sk)
 {
+	struct inet_sock *inet = (struct inet_sock *)sk;
+
 	ev->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	ev->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* Closing sockets may have released the port (inet_num = 0) before the
+	 * last state change; the source port field still holds it. */
+	if (!ev->sport)
+		ev->sport = __builtin_bswap16(BPF_CORE_READ(inet, inet_sport));
 	ev->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (ev->family == AF_INET) {
-		BPF_CORE_READ_INTO(ev->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(ev->daddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(ev->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(ev->daddr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(ev->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(ev->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(ev->saddr, PW_ADDR_LEN, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(ev->daddr, PW_ADDR_LEN, &sk->__sk_common.skc_v6_daddr);
 	}
 }
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Load/attach step: probes which hooks this kernel allows, loads the BPF
+ * programs with the user's filters and attaches them. */
+#ifndef PW_LOADER_H
+#define PW_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "options.h"
+#include "portwarden.h"
+
+#define PW_MAX_LINKS 8
+
+struct portwarden_bpf;
+struct bpf_link;
+
+struct pw_loader {
+	struct portwarden_bpf *skel;
+	struct bpf_link *links[PW_MAX_LINKS];
+	int n_links;
+	int cgroup_fd;
+	enum pw_state_hook state_hook; /* the active one, never AUTO once started */
+	enum pw_bind_hook bind_hook;
+	bool cookies_at_create; /* cgroup sock_create program attached */
+};
+
+/* Probe, load and attach. Returns 0, or a negative errno with a one-line
+ * message in err saying what is wrong and what to do. */
+int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, char *err,
+		    size_t err_len);
+void pw_loader_stop(struct pw_loader *loader);
+int pw_loader_ringbuf_fd(const struct pw_loader *loader);
+/* Sum the per-CPU counters into out[PW_COUNTER_MAX]. */
+int pw_loader_counters(const struct pw_loader *loader, uint64_t *out);
+
+#endif /* PW_LOADER_H */

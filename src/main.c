@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* portwarden: trace TCP state changes and binds live. Wires the pipeline
+ * together: load/attach -> ring -> decode -> annotate -> encode -> sink. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "annotate.h"
+#include "clock.h"
+#include "consumer.h"
+#include "encode.h"
+#include "loader.h"
+#include "options.h"
+#include "record.h"
+#include "sink.h"
+
+#define PW_VERSION "0.1.0"
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+struct pw_pipeline {
+	const struct pw_options *opts;
+	struct pw_annotator *annotator;
+	struct pw_clock clock;
+	struct pw_sink sink;
+	char host[256];
+	bool color;
+	uint64_t seq;
+	uint64_t socket_events;   /* state and bind records written */
+	uint64_t drops_reported;  /* kernel ring drops already reported in-band */
+};
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	(void)fmt;
+	(void)args;
+	return 0;
+}
+
+static int emit(struct pw_pipeline *p, struct pw_record *rec)
+{
+	struct pw_buf *out = pw_sink_buf(&p->sink);
+	int err;
+
+	rec->seq = ++p->seq;
+	rec->host = p->host;
+	if (p->opts->format == PW_FORMAT_JSON)
+		err = pw_encode_json(out, rec);
+	else
+		err = pw_encode_text(out, rec, p->color);
+	if (err)
+		return err;
+	pw_sink_commit_line(&p->sink);
+	return p->sink.closed ? -EPIPE : 0;
+}
+
+static int on_event(void *ctx, const struct pw_event *ev)
+{
+	struct pw_pipeline *p = ctx;
+	struct pw_record rec = { 0 };
+
+	rec.type = ev->type == PW_EVENT_STATE ? PW_REC_STATE : PW_REC_BIND;
+	rec.time_ns = pw_clock_wall_ns(&p->clock, ev->ts_ns);
+	rec.ev = ev;
+	pw_annotate(p->annotator, &rec);
+	p->socket_events++;
+	return emit(p, &rec);
+}
+
+static uint64_t now_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Report in-band every event the kernel could not queue since the last check. */
+static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader)
+{
+	uint64_t counters[PW_COUNTER_MAX];
+	struct pw_record rec = { 0 };
+	int err;
+
+	err = pw_loader_counters(loader, counters);
+	if (err)
+		return err;
+	if (counters[PW_COUNTER_DROPPED] <= p->drops_reported)
+		return 0;
+	rec.type = PW_REC_LOSS;
+	rec.time_ns = now_wall_ns();
+	rec.loss.lost = counters[PW_COUNTER_DROPPED] - p->drops_reported;
+	rec.loss.reason = "ringbuf_full";
+	p->drops_reported = counters[PW_COUNTER_DROPPED];
+	return emit(p, &rec);
+}
+
+static void print_summary(const struct pw_pipeline *p, const struct pw_loader *loader,
+			  const struct pw_consumer *consumer)
+{
+	uint64_t counters[PW_COUNTER_MAX] = { 0 };
+
+	pw_loader_counters(loader, counters);
+	fprintf(stderr,
+		"portwarden: summary: %llu events written, %llu lost in the kernel (ring full), "
+		"%llu lost in output, %llu filtered in the kernel, %llu malformed\n",
+		(unsigned long long)p->socket_events,
+		(unsigned long long)counters[PW_COUNTER_DROPPED],
+		(unsigned long long)p->sink.lines_lost,
+		(unsigned long long)counters[PW_COUNTER_FILTERED],
+		(unsigned long long)consumer->malformed);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	/* A reader that goes away (| head) is seen as EPIPE, not a silent death. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pw_annotator_config annotate_cfg = { .proc_root = "/proc",
+						    .services_path = "/etc/services" };
+	struct pw_pipeline pipeline = { 0 };
+	struct pw_consumer consumer = { 0 };
+	struct pw_loader loader = { 0 };
+	struct pw_options opts;
+	char err[512];
+	int code, exit_code = 1;
+
+	loader.cgroup_fd = -1;
+	pw_sink_init(&pipeline.sink, STDOUT_FILENO);
+	if (pw_options_parse(&opts, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "portwarden: %s\n", err);
+		exit_code = EXIT_USAGE;
+		goto cleanup;
+	}
+	if (opts.help) {
+		pw_options_usage(stdout);
+		exit_code = 0;
+		goto cleanup;
+	}
+	if (opts.version) {
+		printf("portwarden %s\n", PW_VERSION);
+		exit_code = 0;
+		goto cleanup;
+	}
+	pipeline.opts = &opts;
+	pipeline.color = opts.color == PW_COLOR_ALWAYS ||
+			 (opts.color == PW_COLOR_AUTO && isatty(STDOUT_FILENO));
+	if (gethostname(pipeline.host, sizeof(pipeline.host) - 1))
+		strcpy(pipeline.host, "unknown");
+
+	code = install_signals();
+	if (code) {
+		fprintf(stderr, "portwarden: cannot install signal handlers: %s\n", strerror(-code));
+		goto cleanup;
+	}
+	libbpf_set_print(opts.verbose ? libbpf_log : libbpf_quiet);
+
+	code = pw_annotator_new(&pipeline.annotator, &annotate_cfg);
+	if (code) {
+		fprintf(stderr, "portwarden: cannot set up annotation: %s\n", strerror(-code));
+		goto cleanup;
+	}
+	code = pw_clock_sync(&pipeline.clock);
+	if (code) {
+		fprintf(stderr, "portwarden: cannot read clocks: %s\n", strerror(-code));
+		goto cleanup;
+	}
+	code = pw_loader_start(&loader, &opts, err, sizeof(err));
+	if (code) {
+		fprintf(stderr, "portwarden: %s\n", err);
+		goto cleanup;
+	}
+	code = pw_consumer_open(&consumer, pw_loader_ringbuf_fd(&loader), on_event, &pipeline);
+	if (code) {
+		fprintf(stderr, "portwarden: cannot open the ring buffer: %s\n", strerror(-code));
+		goto cleanup;
+	}
+	fprintf(stderr, "portwarden: tracing (state hook: %s, bind hook: %s, cookies: %s)\n",
+		(opts.classes & PW_CLASS_STATE) ? pw_state_hook_name(loader.state_hook) : "off",
+		(opts.classes & PW_CLASS_BIND) ? pw_bind_hook_name(loader.bind_hook) : "off",
+		loader.cookies_at_create ? "at socket creation" : "when the kernel has one");
+	if (opts.format == PW_FORMAT_TEXT) {
+		pw_encode_text_header(pw_sink_buf(&pipeline.sink), pipeline.color);
+		pw_sink_flush(&pipeline.sink);
+	}
+
+	while (!exiting && !pipeline.sink.closed) {
+		code = pw_consumer_poll(&consumer, (int)opts.flush_ms);
+		if (code < 0 && code != -EPIPE) {
+			fprintf(stderr, "portwarden: reading the ring buffer failed: %s\n",
+				strerror(-code));
+			goto cleanup;
+		}
+		report_drops(&pipeline, &loader);
+		pw_sink_flush(&pipeline.sink);
+	}
+	/* Drain what the kernel queued before the signal, then account for it. */
+	if (!pipeline.sink.closed) {
+		while ((code = pw_consumer_poll(&consumer, 0)) > 0)
+			pw_sink_flush(&pipeline.sink);
+		report_drops(&pipeline, &loader);
+		pw_sink_flush(&pipeline.sink);
+	}
+	print_summary(&pipeline, &loader, &consumer);
+	exit_code = 0;
+
+cleanup:
+	pw_consumer_close(&consumer);
+	pw_loader_stop(&loader);
+	pw_annotator_free(pipeline.annotator);
+	pw_sink_free(&pipeline.sink);
+	return exit_code;
+}

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Parsing and validating the command line into struct pw_options. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "options.h"
+#include "portwarden.h"
+
+enum long_only_option {
+	OPT_FORMAT = 0x100,
+	OPT_STATES_ONLY,
+	OPT_BINDS_ONLY,
+	OPT_STATE_HOOK,
+	OPT_BIND_HOOK,
+	OPT_RINGBUF_SIZE,
+	OPT_FLUSH_MS,
+	OPT_COLOR,
+	OPT_NO_COLOR,
+};
+
+static const struct option long_options[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "states-only", no_argument, NULL, OPT_STATES_ONLY },
+	{ "binds-only", no_argument, NULL, OPT_BINDS_ONLY },
+	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
+	{ "bind-hook", required_argument, NULL, OPT_BIND_HOOK },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
+	{ "flush-ms", required_argument, NULL, OPT_FLUSH_MS },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void pw_options_usage(FILE *out)
+{
+	fputs("Usage: portwarden [OPTION]...\n"
+	      "Trace TCP state changes and bind() calls live, attributed to the socket's owner.\n"
+	      "\n"
+	      "Output:\n"
+	      "  -j, --json               JSON lines (same as --format json)\n"
+	      "      --format FMT         text (default) or json\n"
+	      "      --color WHEN         auto (default: only on a terminal), always, never\n"
+	      "      --no-color           same as --color never\n"
+	      "Filters (applied in the kernel):\n"
+	      "  -p, --pid PID[,PID...]   only sockets owned by these processes\n"
+	      "  -P, --port PORT[,...]    only sockets with this local, remote or requested port\n"
+	      "  -4, --ipv4               IPv4 only\n"
+	      "  -6, --ipv6               IPv6 only\n"
+	      "      --states-only        TCP state changes only\n"
+	      "      --binds-only         bind() calls only\n"
+	      "Tuning:\n"
+	      "      --ringbuf-size BYTES ring buffer size, a power of two >= 4096 (K/M suffix; default 8M)\n"
+	      "      --flush-ms MS        longest a quiet event waits before it is written (default 10)\n"
+	      "      --state-hook HOOK    auto (default), tp_btf or tracepoint\n"
+	      "      --bind-hook HOOK     auto (default), fexit or syscall\n"
+	      "  -v, --verbose            say which hooks are active; show libbpf's log\n"
+	      "  -h, --help               this help\n"
+	      "  -V, --version            version\n"
+	      "\n"
+	      "Needs root (CAP_BPF and CAP_PERFMON). SIGINT or SIGTERM stops tracing after\n"
+	      "writing every event still queued; a summary goes to stderr.\n",
+	      out);
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* A whole decimal number in [min, max], nothing else. */
+static int parse_number(const char *text, unsigned long long min, unsigned long long max,
+			unsigned long long *out)
+{
+	char *end;
+	unsigned long long value;
+
+	if (!text[0] || text[0] == '-' || text[0] == '+' || text[0] == ' ')
+		return -EINVAL;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno || *end || value < min || value > max)
+		return -EINVAL;
+	*out = value;
+	return 0;
+}
+
+/* Comma-separated numbers appended to a list. */
+static int parse_list(const char *option, const char *text, unsigned long long min,
+		      unsigned long long max, void *list, size_t elem_size, size_t *count,
+		      char *err, size_t err_len)
+{
+	char copy[1024];
+	char *item, *save = NULL;
+	unsigned long long value;
+
+	if (strlen(text) >= sizeof(copy))
+		return fail(err, err_len, "%s: list too long", option);
+	strcpy(copy, text);
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (parse_number(item, min, max, &value))
+			return fail(err, err_len, "%s: '%s' is not a number from %llu to %llu", option,
+				    item, min, max);
+		if (*count >= PW_MAX_FILTER)
+			return fail(err, err_len, "%s: at most %d values", option, PW_MAX_FILTER);
+		if (elem_size == sizeof(uint32_t))
+			((uint32_t *)list)[(*count)++] = (uint32_t)value;
+		else
+			((uint16_t *)list)[(*count)++] = (uint16_t)value;
+	}
+	if (!*count)
+		return fail(err, err_len, "%s: no value given", option);
+	return 0;
+}
+
+/* A byte size with an optional K or M suffix. */
+static int parse_size(const char *text, uint32_t *out)
+{
+	char digits[32];
+	size_t len = strlen(text);
+	unsigned long long value, scale = 1;
+
+	if (!len || len >= sizeof(digits))
+		return -EINVAL;
+	strcpy(digits, text);
+	switch (digits[len - 1]) {
+	case 'k': case 'K': scale = 1ull << 10; digits[len - 1] = '\0'; break;
+	case 'm': case 'M': scale = 1ull << 20; digits[len - 1] = '\0'; break;
+	}
+	if (parse_number(digits, 1, 1ull << 31, &value) || value * scale > (1ull << 31))
+		return -EINVAL;
+	*out = (uint32_t)(value * scale);
+	return 0;
+}
+
+const char *pw_state_hook_name(enum pw_state_hook hook)
+{
+	switch (hook) {
+	case PW_STATE_HOOK_TP_BTF: return "tp_btf";
+	case PW_STATE_HOOK_TRACEPOINT: return "tracepoint";
+	default: return "auto";
+	}
+}
+
+const char *pw_bind_hook_name(enum pw_bind_hook hook)
+{
+	switch (hook) {
+	case PW_BIND_HOOK_FEXIT: return "fexit";
+	case PW_BIND_HOOK_SYSCALL: return "syscall";
+	default: return "auto";
+	}
+}
+
+int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, size_t err_len)
+{
+	unsigned long long value;
+	int c, err_code;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->classes = PW_CLASS_STATE | PW_CLASS_BIND;
+	opts->ringbuf_bytes = PW_DEFAULT_RINGBUF_BYTES;
+	opts->flush_ms = PW_DEFAULT_FLUSH_MS;
+	err[0] = '\0';
+	optind = 0; /* reset getopt so the parser can run more than once (tests) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jp:P:46vhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opts->format = PW_FORMAT_JSON;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "json"))
+				opts->format = PW_FORMAT_JSON;
+			else if (!strcmp(optarg, "text"))
+				opts->format = PW_FORMAT_TEXT;
+			else
+				return fail(err, err_len, "--format: '%s' is not text or json", optarg);
+			break;
+		case 'p':
+			err_code = parse_list("--pid", optarg, 1, 4194304, opts->pids, sizeof(uint32_t),
+					      &opts->n_pids, err, err_len);
+			if (err_code)
+				return err_code;
+			break;
+		case 'P':
+			err_code = parse_list("--port", optarg, 1, 65535, opts->ports, sizeof(uint16_t),
+					      &opts->n_ports, err, err_len);
+			if (err_code)
+				return err_code;
+			break;
+		case '4':
+		case '6':
+			if (opts->family)
+				return fail(err, err_len, "-4 and -6 exclude each other");
+			opts->family = c == '4' ? AF_INET : AF_INET6;
+			break;
+		case OPT_STATES_ONLY:
+		case OPT_BINDS_ONLY:
+			if (opts->classes != (PW_CLASS_STATE | PW_CLASS_BIND))
+				return fail(err, err_len, "--states-only and --binds-only exclude each other");
+			opts->classes = c == OPT_STATES_ONLY ? PW_CLASS_STATE : PW_CLASS_BIND;
+			break;
+		case OPT_STATE_HOOK:
+			if (!strcmp(optarg, "auto"))
+				opts->state_hook = PW_STATE_HOOK_AUTO;
+			else if (!strcmp(optarg, "tp_btf"))
+				opts->state_hook = PW_STATE_HOOK_TP_BTF;
+			else if (!strcmp(optarg, "tracepoint"))
+				opts->state_hook = PW_STATE_HOOK_TRACEPOINT;
+			else
+				return fail(err, err_len,
+					    "--state-hook: '%s' is not auto, tp_btf or tracepoint", optarg);
+			break;
+		case OPT_BIND_HOOK:
+			if (!strcmp(optarg, "auto"))
+				opts->bind_hook = PW_BIND_HOOK_AUTO;
+			else if (!strcmp(optarg, "fexit"))
+				opts->bind_hook = PW_BIND_HOOK_FEXIT;
+			else if (!strcmp(optarg, "syscall"))
+				opts->bind_hook = PW_BIND_HOOK_SYSCALL;
+			else
+				return fail(err, err_len, "--bind-hook: '%s' is not auto, fexit or syscall",
+					    optarg);
+			break;
+		case OPT_RINGBUF_SIZE:
+			if (parse_size(optarg, &opts->ringbuf_bytes) || opts->ringbuf_bytes < 4096 ||
+			    (opts->ringbuf_bytes & (opts->ringbuf_bytes - 1)))
+				return fail(err, err_len,
+					    "--ringbuf-size: '%s' is not a power of two from 4096 to 2G",
+					    optarg);
+			break;
+		case OPT_FLUSH_MS:
+			if (parse_number(optarg, 1, 1000, &value))
+				return fail(err, err_len, "--flush-ms: '%s' is not a number from 1 to 1000",
+					    optarg);
+			opts->flush_ms = (uint32_t)value;
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "auto"))
+				opts->color = PW_COLOR_AUTO;
+			else if (!strcmp(optarg, "always"))
+				opts->color = PW_COLOR_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				opts->color = PW_COLOR_NEVER;
+			else
+				return fail(err, err_len, "--color: '%s' is not auto, always or never",
+					    optarg);
+			break;
+		case OPT_NO_COLOR:
+			opts->color = PW_COLOR_NEVER;
+			break;
+		case 'v':
+			opts->verbose++;
+			break;
+		case 'h':
+			opts->help = true;
+			break;
+		case 'V':
+			opts->version = true;
+			break;
+		case ':':
+			return fail(err, err_len, "%s: needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return fail(err, err_len, "-%c: unknown option (see --help)", optopt);
+			return fail(err, err_len, "%s: unknown option (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, err_len, "'%s': unexpected argument (see --help)", argv[optind]);
+	return 0;
+}

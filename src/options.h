@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command-line options: one struct, filled and validated by one parser. */
+#ifndef PW_OPTIONS_H
+#define PW_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PW_MAX_FILTER 64
+#define PW_DEFAULT_RINGBUF_BYTES (8u << 20)
+#define PW_DEFAULT_FLUSH_MS 10
+
+enum pw_format { PW_FORMAT_TEXT, PW_FORMAT_JSON };
+enum pw_color { PW_COLOR_AUTO, PW_COLOR_ALWAYS, PW_COLOR_NEVER };
+enum pw_state_hook { PW_STATE_HOOK_AUTO, PW_STATE_HOOK_TP_BTF, PW_STATE_HOOK_TRACEPOINT };
+enum pw_bind_hook { PW_BIND_HOOK_AUTO, PW_BIND_HOOK_FEXIT, PW_BIND_HOOK_SYSCALL };
+
+struct pw_options {
+	enum pw_format format;
+	enum pw_color color;
+	uint32_t pids[PW_MAX_FILTER];
+	size_t n_pids;
+	uint16_t ports[PW_MAX_FILTER];
+	size_t n_ports;
+	uint16_t family;  /* 0 for both, else AF_INET or AF_INET6 */
+	uint8_t classes;  /* enum pw_class bits */
+	enum pw_state_hook state_hook;
+	enum pw_bind_hook bind_hook;
+	uint32_t ringbuf_bytes;
+	uint32_t flush_ms; /* longest a quiet event waits in the ring */
+	int verbose;
+	bool help;
+	bool version;
+};
+
+/* Fill opts from argv. Returns 0, or -EINVAL with a one-line message in err
+ * naming the option and the bad value. */
+int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, size_t err_len);
+void pw_options_usage(FILE *out);
+const char *pw_state_hook_name(enum pw_state_hook hook);
+const char *pw_bind_hook_name(enum pw_bind_hook hook);
+
+#endif /* PW_OPTIONS_H */
