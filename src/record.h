@@ -13,6 +13,8 @@ enum pw_record_type {
 	PW_REC_BIND = PW_EVENT_BIND,   /* "bind" */
 	PW_REC_LOSS,                   /* "loss" */
 	PW_REC_STATS,                  /* "stats" */
+	PW_REC_SNAPSHOT,               /* "snapshot": a socket open when tracing began */
+	PW_REC_ALERT,                  /* "alert": a socket event the policy does not allow */
 };
 
 /* What userspace learnt about a socket's owner beyond the kernel record.
@@ -36,6 +38,11 @@ struct pw_stats {
 	uint64_t filtered; /* events dropped by the in-kernel filters */
 };
 
+struct pw_alert {
+	const char *rule;   /* the policy rule that decided, or "default" */
+	const char *reason; /* why this is an alert, in words */
+};
+
 struct pw_record {
 	enum pw_record_type type;
 	uint64_t seq;     /* +1 for every line emitted in this run */
@@ -45,6 +52,7 @@ struct pw_record {
 	struct pw_process proc;
 	const char *local_service;  /* IANA service name of ev->sport, NULL if none */
 	const char *remote_service; /* IANA service name of ev->dport, NULL if none */
+	struct pw_alert alert; /* alert records: ev is the socket event that raised it */
 	struct pw_loss loss;
 	struct pw_stats stats;
 };
