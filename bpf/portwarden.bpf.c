@@ -22,6 +22,9 @@ const volatile __u8 class_mask = PW_CLASS_STATE | PW_CLASS_BIND;
 const volatile __u16 family_filter = 0;     /* 0: any, else AF_INET or AF_INET6 */
 const volatile bool filter_by_pid = false;  /* only owners in filter_pids */
 const volatile bool filter_by_port = false; /* only sockets with a port in filter_ports */
+const volatile bool filter_by_uid = false;  /* only owners in filter_uids */
+const volatile __u8 protocol_filter = 0;    /* 0: any, else IPPROTO_TCP or IPPROTO_UDP */
+const volatile __u64 cgroup_filter = 0;     /* 0: any, else the owner's cgroup v2 id */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer once this much is queued */
 
 struct {
@@ -46,8 +49,16 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__type(key, __u16);
+	__type(key, __u32);
 	__type(value, __u8);
+} filter_uids SEC(".maps");
+
+/* One bit per port: ranges cost no more than single ports. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
 } filter_ports SEC(".maps");
 
 /* What is remembered about a live socket, keyed by its kernel address. */
@@ -113,7 +124,13 @@ static __always_inline struct pw_event *scratch_event(__u32 type)
 
 static __always_inline bool port_wanted(__u16 port)
 {
-	return port && bpf_map_lookup_elem(&filter_ports, &port);
+	__u32 word = port >> 6;
+	__u64 *bits;
+
+	if (!port)
+		return false;
+	bits = bpf_map_lookup_elem(&filter_ports, &word);
+	return bits && (*bits >> (port & 63)) & 1;
 }
 
 /* In-kernel filters: what the user did not ask for never reaches the ring. */
@@ -123,7 +140,13 @@ static __always_inline bool event_wanted(const struct pw_event *ev)
 		return false;
 	if (family_filter && ev->family != family_filter)
 		return false;
+	if (protocol_filter && ev->protocol != protocol_filter)
+		return false;
 	if (filter_by_pid && !bpf_map_lookup_elem(&filter_pids, &ev->owner.pid))
+		return false;
+	if (filter_by_uid && !bpf_map_lookup_elem(&filter_uids, &ev->owner.uid))
+		return false;
+	if (cgroup_filter && ev->owner.cgroup_id != cgroup_filter)
 		return false;
 	if (filter_by_port && !port_wanted(ev->sport) && !port_wanted(ev->dport) &&
 	    !port_wanted(ev->requested_port))
@@ -291,8 +314,14 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	struct pw_event *ev;
 	__u64 now;
 
-	if (!(class_mask & PW_CLASS_STATE))
-		return 0;
+	if (!(class_mask & PW_CLASS_STATE)) {
+		/* Listen-only watch: skip everything else before any map work. */
+		if (!(class_mask & PW_CLASS_LISTEN))
+			return 0;
+		if (!(old == PW_TCP_CLOSE && new == PW_TCP_LISTEN) &&
+		    !(old == PW_TCP_LISTEN && new == PW_TCP_CLOSE))
+			return 0;
+	}
 	if (sock_protocol(sk) != IPPROTO_TCP)
 		return 0;
 	ev = scratch_event(PW_EVENT_STATE);

@@ -122,8 +122,12 @@ enum pw_counter {
 
 /* Event classes that the in-kernel filter can switch off. */
 enum pw_class {
-	PW_CLASS_STATE = 1 << 0,
-	PW_CLASS_BIND = 1 << 1,
+	PW_CLASS_STATE = 1 << 0,  /* every TCP state change */
+	PW_CLASS_BIND = 1 << 1,   /* bind() calls */
+	PW_CLASS_LISTEN = 1 << 2, /* only CLOSE->LISTEN and LISTEN->CLOSE */
 };
+
+/* The port filter is a bitmap: one bit per port, in 64-bit words. */
+#define PW_PORT_WORDS (65536 / 64)
 
 #endif /* PORTWARDEN_H */

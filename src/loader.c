@@ -201,24 +201,64 @@ static int choose_hooks(struct pw_loader *loader, const struct pw_options *opts,
 	return 0;
 }
 
-static int set_filters(struct portwarden_bpf *skel, const struct pw_options *opts)
+static int fill_set(struct bpf_map *map, const uint32_t *keys, size_t n)
 {
 	uint8_t yes = 1;
 	size_t i;
 	int err;
 
-	for (i = 0; i < opts->n_pids; i++) {
-		err = bpf_map__update_elem(skel->maps.filter_pids, &opts->pids[i], sizeof(uint32_t),
-					   &yes, sizeof(yes), BPF_ANY);
+	for (i = 0; i < n; i++) {
+		err = bpf_map__update_elem(map, &keys[i], sizeof(keys[i]), &yes, sizeof(yes), BPF_ANY);
 		if (err)
 			return err;
 	}
-	for (i = 0; i < opts->n_ports; i++) {
-		err = bpf_map__update_elem(skel->maps.filter_ports, &opts->ports[i], sizeof(uint16_t),
-					   &yes, sizeof(yes), BPF_ANY);
+	return 0;
+}
+
+/* The port bitmap: set the bit of every port in every range. */
+static int fill_ports(struct bpf_map *map, const struct pw_options *opts)
+{
+	uint64_t words[PW_PORT_WORDS] = { 0 };
+	uint32_t port, word;
+	size_t i;
+	int err;
+
+	for (i = 0; i < opts->n_ports; i++)
+		for (port = opts->ports[i].first; port <= opts->ports[i].last; port++)
+			words[port >> 6] |= 1ull << (port & 63);
+	for (word = 0; word < PW_PORT_WORDS; word++) {
+		if (!words[word])
+			continue;
+		err = bpf_map__update_elem(map, &word, sizeof(word), &words[word], sizeof(words[word]),
+					   BPF_ANY);
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+static int set_filters(struct portwarden_bpf *skel, const struct pw_options *opts)
+{
+	int err;
+
+	err = fill_set(skel->maps.filter_pids, opts->pids, opts->n_pids);
+	if (!err)
+		err = fill_set(skel->maps.filter_uids, opts->uids, opts->n_uids);
+	if (!err)
+		err = fill_ports(skel->maps.filter_ports, opts);
+	return err;
+}
+
+/* A cgroup v2 directory's id is its inode number. */
+static int cgroup_id_of(const char *path, uint64_t *id)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
 	return 0;
 }
 
@@ -258,7 +298,7 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 	if (code)
 		goto cleanup;
 
-	if (opts->classes & PW_CLASS_STATE)
+	if (opts->classes & (PW_CLASS_STATE | PW_CLASS_LISTEN))
 		lists[n++] = loader->state_hook == PW_STATE_HOOK_TP_BTF ? state_tp_btf_progs
 									: state_tracepoint_progs;
 	if (opts->classes & PW_CLASS_BIND)
@@ -279,6 +319,19 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 	loader->skel->rodata->family_filter = opts->family;
 	loader->skel->rodata->filter_by_pid = opts->n_pids > 0;
 	loader->skel->rodata->filter_by_port = opts->n_ports > 0;
+	loader->skel->rodata->filter_by_uid = opts->n_uids > 0;
+	loader->skel->rodata->protocol_filter = opts->protocol;
+	if (opts->cgroup_path) {
+		uint64_t id = 0;
+
+		code = cgroup_id_of(opts->cgroup_path, &id);
+		if (code) {
+			say(err, err_len, "--cgroup: '%s': %s (give a cgroup v2 directory)",
+			    opts->cgroup_path, strerror(-code));
+			goto cleanup;
+		}
+		loader->skel->rodata->cgroup_filter = id;
+	}
 	/* Wake the consumer when a quarter of the ring is queued: large
 	 * enough to batch, small enough to leave room while it drains. */
 	loader->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;

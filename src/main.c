@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	fprintf(stderr, "portwarden: tracing (state hook: %s, bind hook: %s, cookies: %s)\n",
-		(opts.classes & PW_CLASS_STATE) ? pw_state_hook_name(loader.state_hook) : "off",
+		(opts.classes & (PW_CLASS_STATE | PW_CLASS_LISTEN)) ? pw_state_hook_name(loader.state_hook) : "off",
 		(opts.classes & PW_CLASS_BIND) ? pw_bind_hook_name(loader.bind_hook) : "off",
 		loader.cookies_at_create ? "at socket creation" : "when the kernel has one");
 	if (opts.format == PW_FORMAT_TEXT) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include "options.h"
 #include "portwarden.h"
 
@@ -19,6 +20,11 @@ enum long_only_option {
 	OPT_FLUSH_MS,
 	OPT_COLOR,
 	OPT_NO_COLOR,
+	OPT_UID,
+	OPT_TCP,
+	OPT_UDP,
+	OPT_LISTEN_ONLY,
+	OPT_CGROUP,
 };
 
 static const struct option long_options[] = {
@@ -30,6 +36,11 @@ static const struct option long_options[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "states-only", no_argument, NULL, OPT_STATES_ONLY },
 	{ "binds-only", no_argument, NULL, OPT_BINDS_ONLY },
+	{ "listen-only", no_argument, NULL, OPT_LISTEN_ONLY },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "tcp", no_argument, NULL, OPT_TCP },
+	{ "udp", no_argument, NULL, OPT_UDP },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
 	{ "bind-hook", required_argument, NULL, OPT_BIND_HOOK },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
@@ -54,11 +65,16 @@ void pw_options_usage(FILE *out)
 	      "      --no-color           same as --color never\n"
 	      "Filters (applied in the kernel):\n"
 	      "  -p, --pid PID[,PID...]   only sockets owned by these processes\n"
-	      "  -P, --port PORT[,...]    only sockets with this local, remote or requested port\n"
+	      "  -P, --port PORT[,...]    only sockets with this local, remote or requested port;\n"
+	      "                           ranges allowed: --port 8000-8999,443\n"
+	      "      --uid UID[,UID...]   only sockets owned by these users\n"
+	      "      --cgroup PATH        only sockets owned by processes in this cgroup v2 directory\n"
+	      "      --tcp, --udp         only this transport (bind events; state events are TCP)\n"
 	      "  -4, --ipv4               IPv4 only\n"
 	      "  -6, --ipv6               IPv6 only\n"
 	      "      --states-only        TCP state changes only\n"
 	      "      --binds-only         bind() calls only\n"
+	      "      --listen-only        listen, listen_close and bind only: a low-rate shadow-IT watch\n"
 	      "Tuning:\n"
 	      "      --ringbuf-size BYTES ring buffer size, a power of two >= 4096 (K/M suffix; default 8M)\n"
 	      "      --flush-ms MS        longest a quiet event waits before it is written (default 10)\n"
@@ -100,10 +116,9 @@ static int parse_number(const char *text, unsigned long long min, unsigned long 
 	return 0;
 }
 
-/* Comma-separated numbers appended to a list. */
+/* Comma-separated numbers appended to a list of uint32_t. */
 static int parse_list(const char *option, const char *text, unsigned long long min,
-		      unsigned long long max, void *list, size_t elem_size, size_t *count,
-		      char *err, size_t err_len)
+		      unsigned long long max, uint32_t *list, size_t *count, char *err, size_t err_len)
 {
 	char copy[1024];
 	char *item, *save = NULL;
@@ -118,13 +133,41 @@ static int parse_list(const char *option, const char *text, unsigned long long m
 				    item, min, max);
 		if (*count >= PW_MAX_FILTER)
 			return fail(err, err_len, "%s: at most %d values", option, PW_MAX_FILTER);
-		if (elem_size == sizeof(uint32_t))
-			((uint32_t *)list)[(*count)++] = (uint32_t)value;
-		else
-			((uint16_t *)list)[(*count)++] = (uint16_t)value;
+		((uint32_t *)list)[(*count)++] = (uint32_t)value;
 	}
 	if (!*count)
 		return fail(err, err_len, "%s: no value given", option);
+	return 0;
+}
+
+/* Comma-separated ports or FIRST-LAST ranges appended to opts->ports. */
+static int parse_ports(const char *text, struct pw_options *opts, char *err, size_t err_len)
+{
+	char copy[1024];
+	char *item, *dash, *save = NULL;
+	unsigned long long first, last;
+
+	if (strlen(text) >= sizeof(copy))
+		return fail(err, err_len, "--port: list too long");
+	strcpy(copy, text);
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		dash = strchr(item, '-');
+		if (dash && dash != item)
+			*dash = '\0';
+		if (parse_number(item, 1, 65535, &first))
+			return fail(err, err_len, "--port: '%s' is not a number from 1 to 65535", item);
+		last = first;
+		if (dash && dash != item && parse_number(dash + 1, first, 65535, &last))
+			return fail(err, err_len, "--port: '%s-%s' is not a range FIRST-LAST within 1-65535",
+				    item, dash + 1);
+		if (opts->n_ports >= PW_MAX_FILTER)
+			return fail(err, err_len, "--port: at most %d values", PW_MAX_FILTER);
+		opts->ports[opts->n_ports].first = (uint16_t)first;
+		opts->ports[opts->n_ports].last = (uint16_t)last;
+		opts->n_ports++;
+	}
+	if (!opts->n_ports)
+		return fail(err, err_len, "--port: no value given");
 	return 0;
 }
 
@@ -192,16 +235,30 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 				return fail(err, err_len, "--format: '%s' is not text or json", optarg);
 			break;
 		case 'p':
-			err_code = parse_list("--pid", optarg, 1, 4194304, opts->pids, sizeof(uint32_t),
-					      &opts->n_pids, err, err_len);
+			err_code = parse_list("--pid", optarg, 1, 4194304, opts->pids, &opts->n_pids, err,
+					      err_len);
 			if (err_code)
 				return err_code;
 			break;
 		case 'P':
-			err_code = parse_list("--port", optarg, 1, 65535, opts->ports, sizeof(uint16_t),
-					      &opts->n_ports, err, err_len);
+			err_code = parse_ports(optarg, opts, err, err_len);
 			if (err_code)
 				return err_code;
+			break;
+		case OPT_UID:
+			err_code = parse_list("--uid", optarg, 0, UINT32_MAX - 1, opts->uids, &opts->n_uids,
+					      err, err_len);
+			if (err_code)
+				return err_code;
+			break;
+		case OPT_TCP:
+		case OPT_UDP:
+			if (opts->protocol)
+				return fail(err, err_len, "--tcp and --udp exclude each other");
+			opts->protocol = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+			break;
+		case OPT_CGROUP:
+			opts->cgroup_path = optarg;
 			break;
 		case '4':
 		case '6':
@@ -211,9 +268,13 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 			break;
 		case OPT_STATES_ONLY:
 		case OPT_BINDS_ONLY:
+		case OPT_LISTEN_ONLY:
 			if (opts->classes != (PW_CLASS_STATE | PW_CLASS_BIND))
-				return fail(err, err_len, "--states-only and --binds-only exclude each other");
-			opts->classes = c == OPT_STATES_ONLY ? PW_CLASS_STATE : PW_CLASS_BIND;
+				return fail(err, err_len,
+					    "--states-only, --binds-only and --listen-only exclude each other");
+			opts->classes = c == OPT_STATES_ONLY  ? PW_CLASS_STATE
+					: c == OPT_BINDS_ONLY ? PW_CLASS_BIND
+							      : PW_CLASS_LISTEN | PW_CLASS_BIND;
 			break;
 		case OPT_STATE_HOOK:
 			if (!strcmp(optarg, "auto"))

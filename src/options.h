@@ -17,13 +17,21 @@ enum pw_color { PW_COLOR_AUTO, PW_COLOR_ALWAYS, PW_COLOR_NEVER };
 enum pw_state_hook { PW_STATE_HOOK_AUTO, PW_STATE_HOOK_TP_BTF, PW_STATE_HOOK_TRACEPOINT };
 enum pw_bind_hook { PW_BIND_HOOK_AUTO, PW_BIND_HOOK_FEXIT, PW_BIND_HOOK_SYSCALL };
 
+struct pw_port_range {
+	uint16_t first, last; /* inclusive */
+};
+
 struct pw_options {
 	enum pw_format format;
 	enum pw_color color;
 	uint32_t pids[PW_MAX_FILTER];
 	size_t n_pids;
-	uint16_t ports[PW_MAX_FILTER];
+	struct pw_port_range ports[PW_MAX_FILTER];
 	size_t n_ports;
+	uint32_t uids[PW_MAX_FILTER];
+	size_t n_uids;
+	uint8_t protocol; /* 0 for any, else IPPROTO_TCP or IPPROTO_UDP */
+	const char *cgroup_path; /* only owners in this cgroup v2 directory */
 	uint16_t family;  /* 0 for both, else AF_INET or AF_INET6 */
 	uint8_t classes;  /* enum pw_class bits */
 	enum pw_state_hook state_hook;

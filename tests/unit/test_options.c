@@ -49,8 +49,9 @@ static void test_formats_and_filters(void **state)
 	assert_int_equal(o.pids[0], 12);
 	assert_int_equal(o.pids[2], 56);
 	assert_int_equal(o.n_ports, 3);
-	assert_int_equal(o.ports[1], 443);
-	assert_int_equal(o.ports[2], 8080);
+	assert_int_equal(o.ports[1].first, 443);
+	assert_int_equal(o.ports[1].last, 443);
+	assert_int_equal(o.ports[2].first, 8080);
 	assert_int_equal(o.family, AF_INET6);
 	assert_int_equal(o.classes, PW_CLASS_BIND);
 
@@ -58,6 +59,28 @@ static void test_formats_and_filters(void **state)
 	assert_int_equal(o.format, PW_FORMAT_TEXT);
 	assert_int_equal(o.family, AF_INET);
 	assert_int_equal(o.classes, PW_CLASS_STATE);
+}
+
+static void test_ranges_uids_transport(void **state)
+{
+	struct pw_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--port", "8000-8999,22", "--uid", "0,1000", "--udp",
+			       "--listen-only", "--cgroup", "/sys/fs/cgroup/unified/x"),
+			 0);
+	assert_int_equal(o.n_ports, 2);
+	assert_int_equal(o.ports[0].first, 8000);
+	assert_int_equal(o.ports[0].last, 8999);
+	assert_int_equal(o.ports[1].first, 22);
+	assert_int_equal(o.ports[1].last, 22);
+	assert_int_equal(o.n_uids, 2);
+	assert_int_equal(o.uids[0], 0);
+	assert_int_equal(o.uids[1], 1000);
+	assert_int_equal(o.protocol, 17);
+	assert_int_equal(o.classes, PW_CLASS_LISTEN | PW_CLASS_BIND);
+	assert_string_equal(o.cgroup_path, "/sys/fs/cgroup/unified/x");
 }
 
 static void test_hooks_and_tuning(void **state)
@@ -102,6 +125,9 @@ static void test_errors(void **state)
 	expect_error("--port", "80,x", "--port: 'x'");
 	expect_error("--port", "-1", "--port: '-1'");
 	expect_error("--port", ",", "--port: no value given");
+	expect_error("--port", "9000-8000", "--port: '9000-8000' is not a range FIRST-LAST");
+	expect_error("--port", "1-70000", "--port: '1-70000' is not a range");
+	expect_error("--uid", "-5", "--uid: '-5'");
 	expect_error("--pid", "abc", "--pid: 'abc' is not a number");
 	expect_error("--pid", "12abc", "--pid: '12abc'");
 	expect_error("--pid", "99999999999999999999999", "--pid: '9999");
@@ -130,6 +156,10 @@ static void test_conflicts(void **state)
 	assert_non_null(strstr(err, "-4 and -6 exclude each other"));
 	assert_int_equal(PARSE(&o, err, "--states-only", "--binds-only"), -EINVAL);
 	assert_non_null(strstr(err, "exclude each other"));
+	assert_int_equal(PARSE(&o, err, "--listen-only", "--states-only"), -EINVAL);
+	assert_non_null(strstr(err, "exclude each other"));
+	assert_int_equal(PARSE(&o, err, "--tcp", "--udp"), -EINVAL);
+	assert_non_null(strstr(err, "--tcp and --udp exclude each other"));
 }
 
 static void test_list_limit(void **state)
@@ -151,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_formats_and_filters),
+		cmocka_unit_test(test_ranges_uids_transport),
 		cmocka_unit_test(test_hooks_and_tuning),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_conflicts),
