@@ -14,6 +14,7 @@
 #include "encode.h"
 #include "loader.h"
 #include "options.h"
+#include "privilege.h"
 #include "record.h"
 #include "sink.h"
 
@@ -202,6 +203,11 @@ int main(int argc, char **argv)
 	code = pw_consumer_open(&consumer, pw_loader_ringbuf_fd(&loader), on_event, &pipeline);
 	if (code) {
 		fprintf(stderr, "portwarden: cannot open the ring buffer: %s\n", strerror(-code));
+		goto cleanup;
+	}
+	code = pw_drop_privileges(opts.run_as_user, err, sizeof(err));
+	if (code) {
+		fprintf(stderr, "portwarden: %s\n", err);
 		goto cleanup;
 	}
 	fprintf(stderr, "portwarden: tracing (state hook: %s, bind hook: %s, cookies: %s)\n",

@@ -25,6 +25,7 @@ enum long_only_option {
 	OPT_UDP,
 	OPT_LISTEN_ONLY,
 	OPT_CGROUP,
+	OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
 	{ "tcp", no_argument, NULL, OPT_TCP },
 	{ "udp", no_argument, NULL, OPT_UDP },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
 	{ "bind-hook", required_argument, NULL, OPT_BIND_HOOK },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
@@ -80,6 +82,8 @@ void pw_options_usage(FILE *out)
 	      "      --flush-ms MS        longest a quiet event waits before it is written (default 10)\n"
 	      "      --state-hook HOOK    auto (default), tp_btf or tracepoint\n"
 	      "      --bind-hook HOOK     auto (default), fexit or syscall\n"
+	      "      --user NAME          once attached, run as this user (capabilities are dropped\n"
+	      "                           either way: see docs/security.md)\n"
 	      "  -v, --verbose            say which hooks are active; show libbpf's log\n"
 	      "  -h, --help               this help\n"
 	      "  -V, --version            version\n"
@@ -259,6 +263,11 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 			break;
 		case OPT_CGROUP:
 			opts->cgroup_path = optarg;
+			break;
+		case OPT_USER:
+			if (!optarg[0])
+				return fail(err, err_len, "--user: empty user name");
+			opts->run_as_user = optarg;
 			break;
 		case '4':
 		case '6':
