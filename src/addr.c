@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Address formatting shared by the JSON and text encoders. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "addr.h"
+
+int pw_addr_format(uint16_t family, const uint8_t addr[16], char *out, size_t len)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (len > (size_t)(socklen_t)-1)
+		len = (socklen_t)-1;
+	if (!inet_ntop(family, addr, out, (socklen_t)len))
+		return -errno;
+	return 0;
+}
+
+bool pw_addr_is_unspecified(uint16_t family, const uint8_t addr[16])
+{
+	static const uint8_t zero[16];
+
+	switch (family) {
+	case AF_INET:
+		return !memcmp(addr, zero, 4);
+	case AF_INET6:
+		return !memcmp(addr, zero, 16);
+	default:
+		return true;
+	}
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Streaming JSON writer and the string escaper: process names and command
+ * lines are attacker-controlled, so every byte is checked on the way out. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "json_writer.h"
+
+void pw_json_init(struct pw_json *j, struct pw_buf *buf)
+{
+	memset(j, 0, sizeof(*j));
+	j->buf = buf;
+	j->first[0] = true;
+}
+
+int pw_json_status(const struct pw_json *j)
+{
+	if (j->buf->failed)
+		return -ENOMEM;
+	if (j->misuse || j->depth != 0 || j->after_key || j->first[0])
+		return -EINVAL;
+	return 0;
+}
+
+/* Place the comma (or check the key) for a value about to be written.
+ * Returns false when the value must not be written. */
+static bool begin_value(struct pw_json *j)
+{
+	unsigned int d = j->depth;
+
+	if (j->misuse)
+		return false;
+	if (d == 0) {
+		/* One line holds one value; a second would not parse. */
+		if (!j->first[0]) {
+			j->misuse = true;
+			return false;
+		}
+		j->first[0] = false;
+		return true;
+	}
+	if (j->array[d]) {
+		if (!j->first[d])
+			pw_buf_putc(j->buf, ',');
+		j->first[d] = false;
+		return true;
+	}
+	if (!j->after_key) {
+		j->misuse = true;
+		return false;
+	}
+	j->after_key = false;
+	return true;
+}
+
+static void open_container(struct pw_json *j, bool array)
+{
+	if (!begin_value(j))
+		return;
+	if (j->depth >= PW_JSON_MAX_DEPTH) {
+		j->misuse = true;
+		return;
+	}
+	j->depth++;
+	j->first[j->depth] = true;
+	j->array[j->depth] = array;
+	pw_buf_putc(j->buf, array ? '[' : '{');
+}
+
+static void close_container(struct pw_json *j, bool array)
+{
+	if (j->misuse)
+		return;
+	if (j->depth == 0 || j->array[j->depth] != array || j->after_key) {
+		j->misuse = true;
+		return;
+	}
+	j->depth--;
+	pw_buf_putc(j->buf, array ? ']' : '}');
+}
+
+void pw_json_object_begin(struct pw_json *j)
+{
+	open_container(j, false);
+}
+
+void pw_json_object_end(struct pw_json *j)
+{
+	close_container(j, false);
+}
+
+void pw_json_array_begin(struct pw_json *j)
+{
+	open_container(j, true);
+}
+
+void pw_json_array_end(struct pw_json *j)
+{
+	close_container(j, true);
+}
+
+void pw_json_key(struct pw_json *j, const char *key)
+{
+	unsigned int d = j->depth;
+
+	if (j->misuse)
+		return;
+	if (d == 0 || j->array[d] || j->after_key || !key) {
+		j->misuse = true;
+		return;
+	}
+	if (!j->first[d])
+		pw_buf_putc(j->buf, ',');
+	j->first[d] = false;
+	pw_buf_putc(j->buf, '"');
+	pw_json_escape(j->buf, key, strlen(key));
+	pw_buf_puts(j->buf, "\":");
+	j->after_key = true;
+}
+
+void pw_json_string(struct pw_json *j, const char *s)
+{
+	pw_json_string_n(j, s, s ? strlen(s) : 0);
+}
+
+void pw_json_string_n(struct pw_json *j, const char *s, size_t n)
+{
+	if (!begin_value(j))
+		return;
+	if (!s) {
+		pw_buf_puts(j->buf, "null");
+		return;
+	}
+	n = strnlen(s, n);
+	pw_buf_putc(j->buf, '"');
+	pw_json_escape(j->buf, s, n);
+	pw_buf_putc(j->buf, '"');
+}
+
+void pw_json_uint(struct pw_json *j, uint64_t v)
+{
+	if (begin_value(j))
+		pw_buf_printf(j->buf, "%" PRIu64, v);
+}
+
+void pw_json_int(struct pw_json *j, int64_t v)
+{
+	if (begin_value(j))
+		pw_buf_printf(j->buf, "%" PRId64, v);
+}
+
+void pw_json_bool(struct pw_json *j, bool v)
+{
+	if (begin_value(j))
+		pw_buf_puts(j->buf, v ? "true" : "false");
+}
+
+void pw_json_null(struct pw_json *j)
+{
+	if (begin_value(j))
+		pw_buf_puts(j->buf, "null");
+}
+
+void pw_json_kv_string(struct pw_json *j, const char *key, const char *s)
+{
+	pw_json_key(j, key);
+	pw_json_string(j, s);
+}
+
+void pw_json_kv_uint(struct pw_json *j, const char *key, uint64_t v)
+{
+	pw_json_key(j, key);
+	pw_json_uint(j, v);
+}
+
+void pw_json_kv_int(struct pw_json *j, const char *key, int64_t v)
+{
+	pw_json_key(j, key);
+	pw_json_int(j, v);
+}
+
+void pw_json_kv_bool(struct pw_json *j, const char *key, bool v)
+{
+	pw_json_key(j, key);
+	pw_json_bool(j, v);
+}
+
+void pw_json_kv_null(struct pw_json *j, const char *key)
+{
+	pw_json_key(j, key);
+	pw_json_null(j);
+}
+
+static bool is_cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/* Well-formed sequences per the Unicode standard, table 3-7: the second
+ * byte's range is what rules out overlong forms, surrogates and values above
+ * U+10FFFF, so checking it per lead byte is the whole validation. */
+size_t pw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+	uint32_t v;
+
+	if (n == 0)
+		return 0;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0; /* below: overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* above: UTF-16 surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90; /* below: overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above: beyond U+10FFFF */
+	} else {
+		return 0; /* continuation byte, 0xc0/0xc1 (overlong) or 0xf5.. */
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	v = (v << 6) | (s[1] & 0x3f);
+	for (i = 2; i < len; i++) {
+		if (!is_cont(s[i]))
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	*cp = v;
+	return len;
+}
+
+int pw_json_escape(struct pw_buf *buf, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start = 0, len;
+	uint32_t cp;
+	char esc[8];
+
+	while (i < n) {
+		len = pw_utf8_decode(p + i, n - i, &cp);
+		/* Plain characters are copied in runs; only the rest is rewritten. */
+		if (len && cp >= 0x20 && cp != '"' && cp != '\\' && cp != 0x7f &&
+		    !(cp >= 0x80 && cp <= 0x9f) && cp != 0x2028 && cp != 0x2029) {
+			i += len;
+			continue;
+		}
+		pw_buf_append(buf, s + start, i - start);
+		if (!len) {
+			/* One replacement per bad byte: resynchronise on the next. */
+			pw_buf_puts(buf, "\\ufffd");
+			len = 1;
+		} else if (cp == '"') {
+			pw_buf_puts(buf, "\\\"");
+		} else if (cp == '\\') {
+			pw_buf_puts(buf, "\\\\");
+		} else if (cp == '\n') {
+			pw_buf_puts(buf, "\\n");
+		} else if (cp == '\t') {
+			pw_buf_puts(buf, "\\t");
+		} else if (cp == '\r') {
+			pw_buf_puts(buf, "\\r");
+		} else if (cp == '\b') {
+			pw_buf_puts(buf, "\\b");
+		} else if (cp == '\f') {
+			pw_buf_puts(buf, "\\f");
+		} else {
+			/* C1 controls and U+2028/U+2029 are legal JSON, but line
+			 * splitters (Python's splitlines, JavaScript) and terminals
+			 * (0x9b is CSI) treat them as breaks or commands. */
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned int)cp);
+			pw_buf_puts(buf, esc);
+		}
+		i += len;
+		start = i;
+	}
+	pw_buf_append(buf, s + start, i - start);
+	return buf->failed ? -ENOMEM : 0;
+}
