@@ -28,6 +28,12 @@ static __always_inline __u64 task_start_boottime(struct task_struct *task)
 #define PW_INET_FLAGS_FREEBIND 11
 #define PW_INET_FLAGS_TRANSPARENT 15
 
+/* sk_shutdown bits (include/net/sock.h); a macro, so not in vmlinux.h.
+ * sk_shutdown itself was a 2-bit bitfield before 6.4 and a u8 since: read
+ * it with BPF_CORE_READ_BITFIELD_PROBED, which handles both. */
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+
 struct inet_sock___pre66 {
 	__u8 freebind: 1;
 	__u8 transparent: 1;

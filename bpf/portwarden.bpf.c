@@ -293,8 +293,24 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
 	__u64 sk_key = (__u64)sk;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 
-	ev->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
-	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
+	__u64 received = BPF_CORE_READ(tp, bytes_received);
+	__u8 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+
+	/* The kernel counts sequence space: an acknowledged SYN (active opens
+	 * only: a passive child starts past it) and FIN each add one. Report
+	 * payload bytes, as the application sent and received them. sk_shutdown
+	 * still holds what happened before this close (tcp_done sets it after
+	 * the state change). */
+	if (ev->direction == PW_DIR_OUTBOUND && acked)
+		acked--;
+	if ((shutdown & SEND_SHUTDOWN) && acked &&
+	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		acked--;
+	if ((shutdown & RCV_SHUTDOWN) && received)
+		received--;
+	ev->bytes_sent = acked;
+	ev->bytes_received = received;
 	bpf_map_delete_elem(&sock_owners, &sk_key);
 	if (ev->old_state == PW_TCP_LISTEN) {
 		struct listener_key key;

@@ -79,8 +79,10 @@ static void json_endpoint(struct pw_json *j, const char *key, const struct pw_ev
 	if (present && pw_addr_format(ev->family, addr, ip, sizeof(ip)) == 0) {
 		pw_json_kv_string(j, "ip", ip);
 		pw_json_kv_uint(j, "port", port);
-		pw_json_kv_string(j, "category", pw_port_category(port));
-		pw_json_kv_string(j, "service", service);
+		/* Port 0: not assigned yet (a connect before the kernel picks
+		 * the ephemeral port), so no range and no service. */
+		pw_json_kv_string(j, "category", port ? pw_port_category(port) : NULL);
+		pw_json_kv_string(j, "service", port ? service : NULL);
 	} else {
 		pw_json_kv_null(j, "ip");
 		pw_json_kv_null(j, "port");
