@@ -35,6 +35,8 @@ endif
 # Userspace modules, one job each (see README "Where things live").
 LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+# The embedded IANA service table, generated from the committed data file.
+LIB_OBJS += $(OUTPUT)/services_table.o
 BIN := $(OUTPUT)/portwarden
 SKEL := $(OUTPUT)/portwarden.skel.h
 BPF_OBJ := $(OUTPUT)/portwarden.bpf.o
@@ -64,6 +66,14 @@ $(SKEL): $(BPF_OBJ)
 $(OUTPUT)/loader.o $(OUTPUT)/main.o: $(SKEL)
 
 $(OUTPUT)/%.o: src/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/services_table.c: data/iana-services.tsv scripts/gen-services.sh | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-services.sh $< > $@
+
+$(OUTPUT)/services_table.o: $(OUTPUT)/services_table.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
