@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Inventory step: the inet sockets open right now, read from the kernel
+ * (sock_diag netlink) and attributed to the processes holding them. */
+#ifndef PW_INVENTORY_H
+#define PW_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "portwarden.h"
+
+struct pw_inventory_config {
+	const char *proc_root; /* "/proc" (NULL means "/proc"), or a fixture tree */
+	bool all_states;       /* every TCP state and connected UDP sockets too, not
+				* only listening TCP and bound UDP sockets */
+	uint16_t family;       /* 0 for both, else AF_INET or AF_INET6 */
+};
+
+/* Called once per socket. The event is a PW_EVENT_STATE record with
+ * old_state == new_state == the socket's current state (UDP: CLOSE when
+ * bound but unconnected, ESTABLISHED when connected), ts_ns the
+ * CLOCK_MONOTONIC time of the dump, sock_cookie the kernel's socket cookie
+ * (the one the tracer reports), and owner the process that holds the
+ * socket (owner.pid 0 when none does, e.g. TIME_WAIT). A non-zero return
+ * stops the walk and is returned by pw_inventory_snapshot. */
+typedef int (*pw_inventory_fn)(void *ctx, const struct pw_event *ev);
+
+/* Enumerate the sockets of the caller's network namespace, ordered by
+ * transport, local port, family and local address, and call fn for each.
+ * Returns 0, fn's non-zero return, or a negative errno with a one-line
+ * message in err. */
+int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn fn, void *ctx,
+			  char *err, size_t err_len);
+
+/* Where a bound address listens: "loopback" (127.0.0.0/8, ::1 and their
+ * IPv4-mapped forms), "any" (0.0.0.0, ::) or "address" (one specific
+ * address). addr is 16 bytes in network order; AF_INET uses the first 4. */
+const char *pw_bind_scope(uint16_t family, const uint8_t addr[16]);
+
+/* Fill owner from PROC_ROOT/PID/stat and /status (pid, tid = pid, ppid,
+ * comm, uid, gid, start_ns as boot-based ns like the BPF side) and the
+ * cgroup v2 id of /proc/PID/cgroup under cgroup_root ("/sys/fs/cgroup";
+ * NULL to leave it 0). Returns 0 or a negative errno (-ENOENT: gone). */
+int pw_inventory_read_owner(const char *proc_root, const char *cgroup_root, uint32_t pid,
+			    struct pw_task *owner);
+
+#endif /* PW_INVENTORY_H */
