@@ -29,3 +29,29 @@ bool pw_addr_is_unspecified(uint16_t family, const uint8_t addr[16])
 		return true;
 	}
 }
+
+/* 127.0.0.0/8, ::1, or an IPv4-mapped loopback (::ffff:127.x.y.z). */
+static bool addr_is_loopback(uint16_t family, const uint8_t addr[16])
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == AF_INET)
+		return addr[0] == 127;
+	if (family != AF_INET6)
+		return false;
+	if (!memcmp(addr, v6_loopback, 16))
+		return true;
+	return !memcmp(addr, v4_mapped, 12) && addr[12] == 127;
+}
+
+const char *pw_addr_scope(uint16_t family, const uint8_t addr[16])
+{
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	if (pw_addr_is_unspecified(family, addr))
+		return "any";
+	if (addr_is_loopback(family, addr))
+		return "loopback";
+	return "address";
+}

@@ -18,4 +18,9 @@ int pw_addr_format(uint16_t family, const uint8_t addr[16], char *out, size_t le
 /* 0.0.0.0 or ::; also true for a family that has no address we know. */
 bool pw_addr_is_unspecified(uint16_t family, const uint8_t addr[16]);
 
+/* Who can reach a socket bound to addr: "loopback" (this host only), "any"
+ * (every interface: 0.0.0.0 or ::) or "address" (one specific address);
+ * NULL for a family other than AF_INET and AF_INET6. */
+const char *pw_addr_scope(uint16_t family, const uint8_t addr[16]);
+
 #endif /* PW_ADDR_H */

@@ -73,6 +73,7 @@ static void json_endpoint(struct pw_json *j, const char *key, const struct pw_ev
 			  const uint8_t addr[16], uint16_t port, const char *service, bool present)
 {
 	char ip[PW_ADDR_STRLEN];
+	bool is_local = !strcmp(key, "local");
 
 	pw_json_key(j, key);
 	pw_json_object_begin(j);
@@ -83,11 +84,15 @@ static void json_endpoint(struct pw_json *j, const char *key, const struct pw_ev
 		 * the ephemeral port), so no range and no service. */
 		pw_json_kv_string(j, "category", port ? pw_port_category(port) : NULL);
 		pw_json_kv_string(j, "service", port ? service : NULL);
+		if (is_local)
+			pw_json_kv_string(j, "scope", pw_addr_scope(ev->family, addr));
 	} else {
 		pw_json_kv_null(j, "ip");
 		pw_json_kv_null(j, "port");
 		pw_json_kv_null(j, "category");
 		pw_json_kv_null(j, "service");
+		if (is_local)
+			pw_json_kv_null(j, "scope");
 	}
 	pw_json_object_end(j);
 }
