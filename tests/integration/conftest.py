@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+import jsonschema
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -18,6 +19,22 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 PEER = os.path.join(HERE, "peer.py")
 PYTHON = "/usr/bin/python3"
 START_TIMEOUT = 30.0
+SCHEMA_PATH = os.path.join(REPO, "docs", "events.schema.json")
+
+
+def schema_validator():
+    with open(SCHEMA_PATH) as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate_events(events):
+    """Every line must follow docs/events.schema.json."""
+    validator = schema_validator()
+    for event in events:
+        errors = sorted(validator.iter_errors(event), key=str)
+        assert not errors, f"{event}\n does not match the schema: {errors[0].message}"
 
 
 def binary():
@@ -108,7 +125,10 @@ class Tracer:
         return self
 
     def events(self):
-        return [json.loads(line) for line in self.stdout_lines if line.strip()]
+        """The JSON lines written, each checked against the event schema."""
+        events = [json.loads(line) for line in self.stdout_lines if line.strip()]
+        validate_events(events)
+        return events
 
     def summary(self):
         for line in self.stderr_lines:
