@@ -15,6 +15,7 @@
 #include "encode.h"
 #include "loader.h"
 #include "options.h"
+#include "ports_cmd.h"
 #include "privilege.h"
 #include "record.h"
 #include "sink.h"
@@ -155,6 +156,10 @@ int main(int argc, char **argv)
 	struct pw_options opts;
 	char err[512];
 	int code, exit_code = 1;
+
+	/* Subcommands first: `portwarden ports` needs no BPF. */
+	if (argc > 1 && !strcmp(argv[1], "ports"))
+		return pw_ports_main(argc - 1, argv + 1);
 
 	loader.cgroup_fd = -1;
 	pw_sink_init(&pipeline.sink, STDOUT_FILENO);

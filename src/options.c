@@ -26,6 +26,8 @@ enum long_only_option {
 	OPT_LISTEN_ONLY,
 	OPT_CGROUP,
 	OPT_USER,
+	OPT_POLICY,
+	OPT_ALERTS_ONLY,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +45,8 @@ static const struct option long_options[] = {
 	{ "udp", no_argument, NULL, OPT_UDP },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "alerts-only", no_argument, NULL, OPT_ALERTS_ONLY },
 	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
 	{ "bind-hook", required_argument, NULL, OPT_BIND_HOOK },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
@@ -77,6 +81,11 @@ void pw_options_usage(FILE *out)
 	      "      --states-only        TCP state changes only\n"
 	      "      --binds-only         bind() calls only\n"
 	      "      --listen-only        listen, listen_close and bind only: a low-rate shadow-IT watch\n"
+	      "Policy (docs/policy.md):\n"
+	      "      --policy FILE        alert on every listen, UDP bind and (if the policy has\n"
+	      "                           connect rules) outgoing connect it does not allow, also\n"
+	      "                           for sockets open at start-up; SIGHUP reloads FILE\n"
+	      "      --alerts-only        write alert records only\n"
 	      "Tuning:\n"
 	      "      --ringbuf-size BYTES ring buffer size, a power of two >= 4096 (K/M suffix; default 8M)\n"
 	      "      --flush-ms MS        longest a quiet event waits before it is written (default 10)\n"
@@ -89,7 +98,9 @@ void pw_options_usage(FILE *out)
 	      "  -V, --version            version\n"
 	      "\n"
 	      "Needs root (CAP_BPF and CAP_PERFMON). SIGINT or SIGTERM stops tracing after\n"
-	      "writing every event still queued; a summary goes to stderr.\n",
+	      "writing every event still queued; a summary goes to stderr.\n"
+	      "\n"
+	      "portwarden ports [--all] [--json]: the ports open right now (see ports --help).\n",
 	      out);
 }
 
@@ -264,6 +275,14 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 		case OPT_CGROUP:
 			opts->cgroup_path = optarg;
 			break;
+		case OPT_POLICY:
+			if (!optarg[0])
+				return fail(err, err_len, "--policy: empty file name");
+			opts->policy_path = optarg;
+			break;
+		case OPT_ALERTS_ONLY:
+			opts->alerts_only = true;
+			break;
 		case OPT_USER:
 			if (!optarg[0])
 				return fail(err, err_len, "--user: empty user name");
@@ -353,5 +372,7 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 	}
 	if (optind < argc)
 		return fail(err, err_len, "'%s': unexpected argument (see --help)", argv[optind]);
+	if (opts->alerts_only && !opts->policy_path)
+		return fail(err, err_len, "--alerts-only needs --policy FILE");
 	return 0;
 }

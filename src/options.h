@@ -33,6 +33,8 @@ struct pw_options {
 	uint8_t protocol; /* 0 for any, else IPPROTO_TCP or IPPROTO_UDP */
 	const char *cgroup_path; /* only owners in this cgroup v2 directory */
 	const char *run_as_user; /* switch to this user once attached */
+	const char *policy_path; /* allowlist to check socket events against (docs/policy.md) */
+	bool alerts_only;        /* with a policy: write only alert records */
 	uint16_t family;  /* 0 for both, else AF_INET or AF_INET6 */
 	uint8_t classes;  /* enum pw_class bits */
 	enum pw_state_hook state_hook;
