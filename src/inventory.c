@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include "addr.h"
 #include "inventory.h"
 
 #define DIAG_RECV_BYTES 32768
@@ -45,27 +46,6 @@ __attribute__((format(printf, 3, 4))) static void fail(char *err, size_t err_len
 	va_start(ap, fmt);
 	vsnprintf(err, err_len, fmt, ap);
 	va_end(ap);
-}
-
-const char *pw_bind_scope(uint16_t family, const uint8_t addr[16])
-{
-	static const uint8_t zero[16];
-	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	static const uint8_t v6_loopback[16] = { [15] = 1 };
-
-	if (family == AF_INET6 && !memcmp(addr, v4_mapped, sizeof(v4_mapped))) {
-		/* An IPv4-mapped address is the IPv4 address it carries. */
-		family = AF_INET;
-		addr += sizeof(v4_mapped);
-	}
-	if (family == AF_INET) {
-		if (!memcmp(addr, zero, 4))
-			return "any";
-		return addr[0] == 127 ? "loopback" : "address";
-	}
-	if (!memcmp(addr, zero, 16))
-		return "any";
-	return memcmp(addr, v6_loopback, 16) ? "address" : "loopback";
 }
 
 static int list_push(struct socket_list *list, const struct pw_event *ev, uint64_t inode)
@@ -290,7 +270,7 @@ static bool parse_pid(const char *name, uint32_t *pid)
 static void scan_process_fds(int proc_fd, uint32_t pid, const char *pid_name,
 			     const struct inode_index *index, uint32_t *holders)
 {
-	char path[64], link[64];
+	char path[sizeof(((struct dirent *)0)->d_name) + 8], link[64];
 	struct dirent *entry;
 	DIR *dir;
 	int fd_dir;
@@ -472,7 +452,7 @@ static void infer_directions(struct socket_list *list)
 
 			if (l->new_state != PW_TCP_LISTEN || l->sport != ev->sport)
 				continue;
-			if (!strcmp(pw_bind_scope(l->family, l->saddr), "any") ||
+			if (pw_addr_is_unspecified(l->family, l->saddr) ||
 			    (l->family == ev->family && !memcmp(l->saddr, ev->saddr, PW_ADDR_LEN))) {
 				ev->direction = PW_DIR_INBOUND;
 				break;

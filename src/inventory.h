@@ -32,11 +32,6 @@ typedef int (*pw_inventory_fn)(void *ctx, const struct pw_event *ev);
 int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn fn, void *ctx,
 			  char *err, size_t err_len);
 
-/* Where a bound address listens: "loopback" (127.0.0.0/8, ::1 and their
- * IPv4-mapped forms), "any" (0.0.0.0, ::) or "address" (one specific
- * address). addr is 16 bytes in network order; AF_INET uses the first 4. */
-const char *pw_bind_scope(uint16_t family, const uint8_t addr[16]);
-
 /* Fill owner from PROC_ROOT/PID/stat and /status (pid, tid = pid, ppid,
  * comm, uid, gid, start_ns as boot-based ns like the BPF side) and the
  * cgroup v2 id of /proc/PID/cgroup under cgroup_root ("/sys/fs/cgroup";

@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "addr.h"
-#include "inventory.h"
 #include "policy.h"
 
 #define POLICY_MAX_BYTES (1u << 20)
@@ -567,6 +566,8 @@ static bool classify(const struct pw_policy *policy, const struct pw_record *rec
 	if (!ev || (rec->type != PW_REC_STATE && rec->type != PW_REC_BIND &&
 		    rec->type != PW_REC_SNAPSHOT))
 		return false;
+	if (ev->family != AF_INET && ev->family != AF_INET6)
+		return false;
 	tcp = ev->protocol == IPPROTO_TCP;
 	udp = ev->protocol == IPPROTO_UDP;
 	if (!tcp && !udp)
@@ -654,7 +655,7 @@ static bool rule_matches(const struct rule *rule, const struct request *req,
 		in_range = req->port >= rule->ranges[i].first && req->port <= rule->ranges[i].last;
 	if (!in_range)
 		return false;
-	if (rule->scope && strcmp(rule->scope, pw_bind_scope(ev->family, req->addr)))
+	if (rule->scope && strcmp(rule->scope, pw_addr_scope(ev->family, req->addr)))
 		return false;
 	if (rule->exe && !(ev->owner.pid && matches_pattern(rule->exe, rec->proc.exe)))
 		return false;
@@ -692,7 +693,7 @@ static void describe(const struct pw_policy *policy, const struct rule *rule,
 {
 	const struct pw_event *ev = rec->ev;
 	const char *transport = req->transport == TRANSPORT_TCP ? "tcp" : "udp";
-	const char *scope = pw_bind_scope(ev->family, req->addr);
+	const char *scope = pw_addr_scope(ev->family, req->addr);
 	char ip[PW_ADDR_STRLEN] = "?", comm[PW_COMM_LEN], owner[160], subject[256], service[80] = "";
 
 	pw_addr_format(ev->family, req->addr, ip, sizeof(ip));

@@ -221,7 +221,7 @@ static int add_row(struct ports_run *run, const struct pw_record *rec,
 				     : ev->dport ? "CONNECTED" : "UNCONN");
 	row->cells[COL_LOCAL] = endpoint_cell(ev->family, ev->saddr, ev->sport);
 	row->cells[COL_REMOTE] = ev->dport ? endpoint_cell(ev->family, ev->daddr, ev->dport) : cell("-");
-	row->cells[COL_SCOPE] = cell(pw_bind_scope(ev->family, ev->saddr));
+	row->cells[COL_SCOPE] = cell(pw_addr_scope(ev->family, ev->saddr));
 	row->cells[COL_CATEGORY] = cell(pw_port_category(ev->sport));
 	row->cells[COL_SERVICE] = cell(rec->local_service);
 	row->cells[COL_PID] = ev->owner.pid ? cellf("%u", ev->owner.pid) : cell("-");
