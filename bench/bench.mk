@@ -14,7 +14,9 @@ BPF_CFLAGS ?= -g -O2 -Wall -Wextra -Wno-unused-parameter
 LDLIBS += -lelf -lz
 
 B := $(OUTPUT)/bench
-LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(filter-out src/main.c,$(wildcard src/*.c)))
+# The top Makefile passes its LIB_OBJS; this default is for running bench.mk alone.
+LIB_OBJS ?= $(patsubst src/%.c,$(OUTPUT)/%.o,$(filter-out src/main.c,$(wildcard src/*.c))) \
+	$(wildcard $(OUTPUT)/services_table.o)
 
 .DELETE_ON_ERROR:
 .PHONY: all

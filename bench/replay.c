@@ -3,9 +3,9 @@
  * same steps the tracer runs for each event (decode, clock, annotate, JSON
  * encode, batched sink) into /dev/null, without the kernel's noise.
  *
- *   replay [-n EVENTS]
+ *   replay [-n EVENTS] [-o FILE]
  *
- * Prints one JSON object on stdout: events, CPU seconds of this process,
+ * Lines go to /dev/null unless -o names a file (to look at them). Prints one JSON object on stdout: events, CPU seconds of this process,
  * events per CPU second (per core: the pipeline is single-threaded) and ns
  * per event. The records mimic the TCP storm: ten state changes per
  * connection, owners that are live processes (so annotation hits its cache
@@ -62,6 +62,34 @@ static double cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A live process's start time as the kernel records it (boot-based ns), so
+ * the annotator's pid-reuse check accepts the synthetic owner. */
+static uint64_t start_ns_of(unsigned pid)
+{
+	char path[64], stat[1024], *p;
+	unsigned long long ticks = 0;
+	size_t n;
+	FILE *f;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	p = strrchr(stat, ')'); /* comm may hold spaces and parentheses */
+	if (!p)
+		return 0;
+	/* After ") " comes field 3 (state); starttime is field 22. */
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return 0;
+	return ticks * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
 static void fill_owner(struct pw_task *t, unsigned pid, const char *comm)
 {
 	t->pid = pid;
@@ -69,7 +97,7 @@ static void fill_owner(struct pw_task *t, unsigned pid, const char *comm)
 	t->ppid = (unsigned)getppid();
 	t->uid = (unsigned)getuid();
 	t->gid = (unsigned)getgid();
-	t->start_ns = 1000000;
+	t->start_ns = start_ns_of(pid);
 	snprintf(t->comm, sizeof(t->comm), "%s", comm);
 }
 
@@ -140,18 +168,22 @@ int main(int argc, char **argv)
 	unsigned long long events = 200000, i, failed = 0;
 	double cpu0, cpu1;
 	uint64_t base;
+	const char *out_path = "/dev/null";
 	int fd, code, opt, exit_code = 1;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n') {
-			fprintf(stderr, "Usage: replay [-n EVENTS]\n");
+	while ((opt = getopt(argc, argv, "n:o:")) != -1) {
+		if (opt == 'n') {
+			events = strtoull(optarg, NULL, 10);
+		} else if (opt == 'o') {
+			out_path = optarg;
+		} else {
+			fprintf(stderr, "Usage: replay [-n EVENTS] [-o FILE]\n");
 			return 2;
 		}
-		events = strtoull(optarg, NULL, 10);
 	}
-	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		perror("replay: /dev/null");
+		perror("replay: output");
 		return 1;
 	}
 	pw_sink_init(&sink, fd);
