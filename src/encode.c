@@ -3,6 +3,7 @@
  * aligned text view. Both read the same record; neither allocates beyond the
  * output buffer. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -308,38 +309,59 @@ static void text_comm(char *out, const char comm[PW_COMM_LEN])
 	out[i] = '\0';
 }
 
+/* Append one space-separated detail item (cut at 255 bytes). */
+static int text_item(struct pw_buf *out, size_t start, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int text_item(struct pw_buf *out, size_t start, const char *fmt, ...)
+{
+	char item[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(item, sizeof(item), fmt, ap);
+	va_end(ap);
+	/* Names in an item (user, alert reason) come from outside: no control
+	 * character reaches the terminal. */
+	for (char *c = item; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	if (out->len > start && pw_buf_putc(out, ' '))
+		return -ENOMEM;
+	return pw_buf_puts(out, item);
+}
+
 static int text_details(struct pw_buf *out, const struct pw_record *rec)
 {
 	const struct pw_event *ev = rec->ev;
+	size_t start = out->len;
 	int err = 0;
 
 	if (ev->type == PW_EVENT_STATE && rec->type != PW_REC_SNAPSHOT)
-		err = pw_buf_printf(out, "%s>%s", pw_tcp_state_name(ev->old_state),
-				    pw_tcp_state_name(ev->new_state));
+		err = text_item(out, start, "%s>%s", pw_tcp_state_name(ev->old_state),
+				pw_tcp_state_name(ev->new_state));
 	else if (rec->type == PW_REC_SNAPSHOT && ev->protocol == IPPROTO_TCP)
-		err = pw_buf_printf(out, "%s", pw_tcp_state_name(ev->new_state));
-	if (!err && ev->type == PW_EVENT_BIND) {
-		if (ev->bind_errno) {
-			const char *name = pw_errno_name(ev->bind_errno);
+		err = text_item(out, start, "%s", pw_tcp_state_name(ev->new_state));
+	if (!err && ev->type == PW_EVENT_BIND && ev->bind_errno) {
+		const char *name = pw_errno_name(ev->bind_errno);
 
-			err = pw_buf_printf(out, "error=%s", name ? name : "?");
-		}
-		if (!err && ev->requested_port != ev->sport)
-			err = pw_buf_printf(out, " requested=%u", ev->requested_port);
+		err = text_item(out, start, "error=%s", name ? name : "?");
 	}
+	if (!err && ev->type == PW_EVENT_BIND && ev->requested_port != ev->sport)
+		err = text_item(out, start, "requested=%u", ev->requested_port);
 	if (!err && event_is_close(ev) && ev->duration_ns)
-		err = pw_buf_printf(out, " %.3fs sent=%llu recv=%llu", (double)ev->duration_ns / 1e9,
-				    (unsigned long long)ev->bytes_sent,
-				    (unsigned long long)ev->bytes_received);
+		err = text_item(out, start, "%.3fs sent=%llu recv=%llu",
+				(double)ev->duration_ns / 1e9, (unsigned long long)ev->bytes_sent,
+				(unsigned long long)ev->bytes_received);
 	if (!err && ev->sport)
-		err = pw_buf_printf(out, " %s", pw_port_category(ev->sport));
+		err = text_item(out, start, "%s", pw_port_category(ev->sport));
 	if (!err && rec->proc.user)
-		err = pw_buf_printf(out, " user=%s", rec->proc.user);
+		err = text_item(out, start, "user=%s", rec->proc.user);
 	if (!err && rec->proc.container_id)
-		err = pw_buf_printf(out, " container=%.12s", rec->proc.container_id);
+		err = text_item(out, start, "container=%.12s", rec->proc.container_id);
 	if (!err && rec->type == PW_REC_ALERT)
-		err = pw_buf_printf(out, " ALERT %s: %s", rec->alert.rule ? rec->alert.rule : "-",
-				    rec->alert.reason ? rec->alert.reason : "");
+		err = text_item(out, start, "ALERT %s: %s", rec->alert.rule ? rec->alert.rule : "-",
+				rec->alert.reason ? rec->alert.reason : "");
 	return err;
 }
 
