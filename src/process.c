@@ -16,7 +16,7 @@
 #define CGROUP_MAX 8192 /* every hierarchy's line on a cgroup v1 system */
 #define NSEC_PER_SEC 1000000000ull
 
-int pw_proc_parse_stat_start(const char *stat, uint64_t *start_ticks)
+int pw_proc_parse_stat(const char *stat, char *state, uint64_t *start_ticks)
 {
 	const char *p = strrchr(stat, ')');
 	unsigned long long value;
@@ -25,9 +25,10 @@ int pw_proc_parse_stat_start(const char *stat, uint64_t *start_ticks)
 
 	/* comm may contain ") ", so fields are counted from its last ')':
 	 * state is field 3, starttime field 22. */
-	if (!p || p[1] != ' ')
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
 		return -EINVAL;
 	p += 2;
+	*state = *p;
 	for (field = 3; field < 22; field++) {
 		p = strchr(p, ' ');
 		if (!p)
@@ -192,10 +193,12 @@ static int pack_info(struct pw_proc_info *out, const char *exe, long exe_len, co
 int pw_proc_read(const char *proc_root, uint32_t pid, uint64_t start_ns, long clock_ticks,
 		 struct pw_proc_info *out)
 {
-	char cmdline[PW_PROC_CMDLINE_MAX], path[PATH_MAX], exe[PATH_MAX], stat[STAT_MAX], cgroup_text[CGROUP_MAX], cgroup[CGROUP_MAX];
+	char cmdline[PW_PROC_CMDLINE_MAX], cgroup_text[CGROUP_MAX], cgroup[CGROUP_MAX];
+	char path[PATH_MAX], exe[PATH_MAX], stat[STAT_MAX];
 	long exe_len, cmdline_len, cgroup_len;
 	uint64_t start_ticks;
 	int dirfd = -1, err;
+	char state;
 	ssize_t n;
 
 	memset(out, 0, sizeof(*out));
@@ -204,21 +207,6 @@ int pw_proc_read(const char *proc_root, uint32_t pid, uint64_t start_ns, long cl
 	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
-
-	if (start_ns) {
-		n = read_file_at(dirfd, "stat", stat, sizeof(stat));
-		if (n < 0) {
-			err = (int)n;
-			goto cleanup;
-		}
-		err = pw_proc_parse_stat_start(stat, &start_ticks);
-		if (err)
-			goto cleanup;
-		if (!pw_proc_same_start(start_ns, start_ticks, clock_ticks)) {
-			err = -ESRCH;
-			goto cleanup;
-		}
-	}
 
 	n = readlinkat(dirfd, "exe", exe, sizeof(exe) - 1);
 	exe_len = n;
@@ -230,8 +218,21 @@ int pw_proc_read(const char *proc_root, uint32_t pid, uint64_t start_ns, long cl
 	cgroup_len = read_file_at(dirfd, "cgroup", cgroup_text, sizeof(cgroup_text));
 	if (cgroup_len >= 0)
 		cgroup_len = pw_proc_pick_cgroup(cgroup_text, cgroup, sizeof(cgroup));
-	/* Nothing readable: the process exited between open and read. */
-	if (exe_len < 0 && cmdline_len < 0 && cgroup_len < 0) {
+	/* stat comes last: a process alive now was alive for the reads above,
+	 * and the directory fd guarantees they were of this same process. */
+	n = read_file_at(dirfd, "stat", stat, sizeof(stat));
+	if (n < 0) {
+		err = n == -ESRCH ? -ENOENT : (int)n;
+		goto cleanup;
+	}
+	err = pw_proc_parse_stat(stat, &state, &start_ticks);
+	if (err)
+		goto cleanup;
+	if (start_ns && !pw_proc_same_start(start_ns, start_ticks, clock_ticks)) {
+		err = -ESRCH;
+		goto cleanup;
+	}
+	if (state == 'Z' || state == 'X') {
 		err = -ENOENT;
 		goto cleanup;
 	}

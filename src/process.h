@@ -23,18 +23,20 @@ struct pw_proc_info {
 /* Reads /proc/PID below proc_root (normally "/proc") into out, which the
  * caller releases with pw_proc_info_free. start_ns is the task's boot-based
  * start time from the event; 0 means unknown and skips the check.
- * Returns 0; -ENOENT when /proc/PID is gone; -ESRCH when /proc/PID belongs to
- * another process (start time differs by more than one clock tick); another
- * negative errno on failure. out is zeroed on any error. */
+ * Returns 0; -ENOENT when /proc/PID is gone or a zombie (whose exe and
+ * cmdline are gone and whose cgroup reads as the root); -ESRCH when /proc/PID
+ * belongs to another process (start time differs by more than one clock
+ * tick); another negative errno on failure. out is zeroed on any error. */
 int pw_proc_read(const char *proc_root, uint32_t pid, uint64_t start_ns, long clock_ticks,
 		 struct pw_proc_info *out);
 void pw_proc_info_free(struct pw_proc_info *info);
 
 /* The pieces, exposed for tests. */
 
-/* Field 22 (starttime, clock ticks since boot) of a /proc/PID/stat line,
- * whose comm (field 2) may hold spaces and ')'. Returns 0 or -EINVAL. */
-int pw_proc_parse_stat_start(const char *stat, uint64_t *start_ticks);
+/* Field 3 (state: 'R', 'S', ..., 'Z' for a zombie) and field 22 (starttime,
+ * clock ticks since boot) of a /proc/PID/stat line, whose comm (field 2) may
+ * hold spaces and ')'. Returns 0 or -EINVAL. */
+int pw_proc_parse_stat(const char *stat, char *state, uint64_t *start_ticks);
 /* True when start_ticks (from stat) and start_ns (from the kernel's
  * task->start_boottime) name the same moment, within one tick. */
 bool pw_proc_same_start(uint64_t start_ns, uint64_t start_ticks, long clock_ticks);
