@@ -364,6 +364,11 @@ cleanup:
 	return code;
 }
 
+void pw_loader_detach(struct pw_loader *loader)
+{
+	detach_all(loader);
+}
+
 void pw_loader_stop(struct pw_loader *loader)
 {
 	detach_all(loader);

@@ -28,6 +28,9 @@ struct pw_loader {
  * message in err saying what is wrong and what to do. */
 int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, char *err,
 		    size_t err_len);
+/* Detach every program: no new events after this returns, while the ring
+ * and the counters stay readable, so shutdown can drain and account. */
+void pw_loader_detach(struct pw_loader *loader);
 void pw_loader_stop(struct pw_loader *loader);
 int pw_loader_ringbuf_fd(const struct pw_loader *loader);
 /* Sum the per-CPU counters into out[PW_COUNTER_MAX]. */

@@ -18,6 +18,7 @@
 #include "ports_cmd.h"
 #include "privilege.h"
 #include "record.h"
+#include "report.h"
 #include "sink.h"
 
 #define PW_VERSION "0.1.0"
@@ -123,12 +124,14 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 	pw_loader_counters(loader, counters);
 	fprintf(stderr,
 		"portwarden: summary: %llu events written, %llu lost in the kernel (ring full), "
-		"%llu lost in output, %llu filtered in the kernel, %llu malformed\n",
+		"%llu lost in output, %llu filtered in the kernel, %llu malformed; "
+		"%llu made in the kernel\n",
 		(unsigned long long)p->socket_events,
 		(unsigned long long)counters[PW_COUNTER_DROPPED],
 		(unsigned long long)p->sink.lines_lost,
 		(unsigned long long)counters[PW_COUNTER_FILTERED],
-		(unsigned long long)consumer->malformed);
+		(unsigned long long)consumer->malformed,
+		(unsigned long long)(counters[PW_COUNTER_EVENTS] + counters[PW_COUNTER_DROPPED]));
 }
 
 static int install_signals(void)
@@ -160,6 +163,8 @@ int main(int argc, char **argv)
 	/* Subcommands first: `portwarden ports` needs no BPF. */
 	if (argc > 1 && !strcmp(argv[1], "ports"))
 		return pw_ports_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return pw_report_main(argc - 1, argv + 1);
 
 	loader.cgroup_fd = -1;
 	pw_sink_init(&pipeline.sink, STDOUT_FILENO);
@@ -234,14 +239,19 @@ int main(int argc, char **argv)
 		}
 		report_drops(&pipeline, &loader);
 		pw_sink_flush(&pipeline.sink);
+		pw_sink_reader_gone(&pipeline.sink);
 	}
-	/* Drain what the kernel queued before the signal, then account for it. */
+	/* Stop the programs, then drain what the kernel queued before that and
+	 * account for it: made == written + lost, exactly. */
+	pw_loader_detach(&loader);
 	if (!pipeline.sink.closed) {
 		while ((code = pw_consumer_poll(&consumer, 0)) > 0)
 			pw_sink_flush(&pipeline.sink);
 		report_drops(&pipeline, &loader);
 		pw_sink_flush(&pipeline.sink);
 	}
+	if (pipeline.sink.closed)
+		fprintf(stderr, "portwarden: the output's reader went away; stopped tracing\n");
 	print_summary(&pipeline, &loader, &consumer);
 	exit_code = 0;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Writes batches of encoded lines to a file descriptor. */
 #include <errno.h>
+#include <poll.h>
 #include <unistd.h>
 #include "sink.h"
 
@@ -67,6 +68,17 @@ lost:
 	s->batch_lines = 0;
 	pw_buf_reset(&s->batch);
 	return err;
+}
+
+bool pw_sink_reader_gone(struct pw_sink *s)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = 0 };
+
+	/* A pipe whose reader exited polls POLLERR: notice it now rather than
+	 * at the next event, which on a quiet machine may be hours away. */
+	if (!s->closed && poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
+		s->closed = true;
+	return s->closed;
 }
 
 void pw_sink_free(struct pw_sink *s)

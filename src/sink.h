@@ -23,6 +23,8 @@ struct pw_buf *pw_sink_buf(struct pw_sink *s);
 void pw_sink_commit_line(struct pw_sink *s);
 /* Write the batch. Returns 0 or a negative errno (-EPIPE: reader gone). */
 int pw_sink_flush(struct pw_sink *s);
+/* True once the reader has gone away (checked without writing). */
+bool pw_sink_reader_gone(struct pw_sink *s);
 void pw_sink_free(struct pw_sink *s);
 
 #endif /* PW_SINK_H */

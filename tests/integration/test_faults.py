@@ -1,0 +1,123 @@
+"""Issue 7: faults the tracer must survive with nothing lost silently, and
+the least-privilege state it runs in, on the real kernel."""
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import PEER, PYTHON, Peer, binary, free_port, socket_events
+
+SUMMARY = re.compile(r"summary: (\d+) events written, (\d+) lost in the kernel \(ring full\), "
+                     r"(\d+) lost in output, (\d+) filtered in the kernel, (\d+) malformed; "
+                     r"(\d+) made in the kernel")
+
+
+def parse_summary(tracer):
+    m = SUMMARY.search(tracer.summary() or "")
+    assert m, tracer.stderr_lines
+    keys = ("written", "lost", "output_lost", "filtered", "malformed", "made")
+    return dict(zip(keys, map(int, m.groups())))
+
+
+def test_stdout_closed_early_is_a_clean_exit():
+    port = free_port()
+    pipeline = subprocess.Popen(
+        ["bash", "-c", f"'{binary()}' --json --port {port} | head -1; "
+                       "echo \"tracer=${PIPESTATUS[0]}\" >&2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    server = Peer("server", "--port", port, comm="pw-head")
+    server.expect("listening")
+    Peer("client", "--port", port).finish()
+    server.finish()
+    out, err = pipeline.communicate(timeout=30)
+    assert len(out.splitlines()) == 1
+    assert "tracer=0" in err, err
+    assert "reader went away" in err and "summary:" in err, err
+
+
+def test_sigterm_during_a_burst_loses_nothing(tracers):
+    port = free_port()
+    tracer = tracers("--port", str(port), "--states-only")
+    server = Peer("server", "--port", port, "--accepts", 150, comm="pw-burst")
+    server.expect("listening")
+    clients = subprocess.Popen(
+        ["bash", "-c", f"for i in $(seq 150); do {PYTHON} {PEER} client --port {port} "
+                       ">/dev/null || exit 1; done"])
+    # Stop in the middle of the burst.
+    assert tracer.wait_for(lambda e: e.get("action") == "close", timeout=60)
+    time.sleep(0.3)
+    tracer.stop(signal.SIGTERM)
+    clients.wait(120)
+    server.finish()
+    assert tracer.returncode == 0
+    summary = parse_summary(tracer)
+    written = len(socket_events(tracer.events()))
+    lost = sum(e["lost"] for e in tracer.events() if e["type"] == "loss")
+    assert summary["written"] == written and summary["output_lost"] == 0
+    # Every event the kernel made before the programs were detached was
+    # written or reported lost, in-band and in the summary.
+    assert summary["made"] == written + lost == written + summary["lost"]
+    assert 0 < written < 150 * 10 + 2, "the signal should land mid-burst"
+
+
+def capabilities(pid):
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return {k: v.strip() for k, v in fields.items()}
+
+
+CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE = 2, 19
+KEPT = (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_SYS_PTRACE)
+
+
+@pytest.mark.parametrize("user", [None, "nobody"])
+def test_running_tracer_keeps_only_the_capabilities_it_needs(tracers, user):
+    args = ["--port", "1"] + (["--user", user] if user else [])
+    tracer = tracers(*args)
+    status = capabilities(tracer.proc.pid)
+    assert int(status["CapEff"], 16) == KEPT
+    assert int(status["CapPrm"], 16) == KEPT
+    assert int(status["CapBnd"], 16) == KEPT
+    assert int(status["CapAmb"], 16) == 0
+    assert status["NoNewPrivs"] == "1"
+    if user:
+        uid = int(subprocess.check_output(["id", "-u", user]))
+        assert status["Uid"].split() == [str(uid)] * 4
+    # Still tracing after the drop: the ring and per-CPU counters are read
+    # through file descriptors opened before it.
+    port = free_port()
+    tracer.stop()
+    tracer = tracers("--port", str(port), *(["--user", user] if user else []))
+    server = Peer("server", "--port", port, comm="pw-lowpriv")
+    server.expect("listening")
+    Peer("client", "--port", port).finish()
+    server.finish()
+    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
+    tracer.stop()
+    assert tracer.returncode == 0
+    events = socket_events(tracer.events())
+    assert len(events) == 13
+    assert {e["process"]["exe"] for e in events if e["process"]["comm"] == "pw-lowpriv"} \
+        == {os.path.realpath(PYTHON)}, "exe of another user's process needs CAP_SYS_PTRACE"
+    assert parse_summary(tracer)["made"] == 13
+
+
+def test_root_without_cap_bpf_gets_a_precise_message():
+    proc = subprocess.run(["setpriv", "--inh-caps=-all",
+                           "--bounding-set=-bpf,-perfmon,-sys_admin", binary()],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "CAP_BPF" in lines[0], lines
+
+
+def test_unknown_user_for_user_option_fails_before_tracing():
+    proc = subprocess.run([binary(), "--user", "no-such-user-pw"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "no-such-user-pw" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
