@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "addr.h"
+#include "cgroup.h"
 #include "inventory.h"
 
 #define DIAG_RECV_BYTES 32768
@@ -498,10 +499,14 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 	struct socket_list list = { 0 };
 	struct inode_index index = { 0 };
 	uint32_t *holders = NULL, netns;
+	char cgroup_root[256] = "";
 	size_t f, p, i;
 	int fd, code = 0;
 
 	err[0] = '\0';
+	/* No cgroup v2 mount: owners simply carry no cgroup id. */
+	if (pw_cgroup2_mount(cgroup_root, sizeof(cgroup_root)))
+		cgroup_root[0] = '\0';
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0) {
 		code = -errno;
@@ -545,7 +550,8 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 		uint32_t socket_uid = ev->owner.uid;
 
 		if (holders[i] &&
-		    pw_inventory_read_owner(proc_root, "/sys/fs/cgroup", holders[i], &ev->owner) == 0) {
+		    pw_inventory_read_owner(proc_root, cgroup_root[0] ? cgroup_root : NULL,
+					    holders[i], &ev->owner) == 0) {
 			ev->attribution = PW_ATTR_SOCKET;
 		} else {
 			/* No process holds it (TIME_WAIT, an fd passed and closed,

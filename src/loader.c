@@ -4,7 +4,7 @@
  * fallback, not an error; a forced hook that fails is an error. */
 #include <errno.h>
 #include <fcntl.h>
-#include <mntent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroup.h"
 #include "loader.h"
 #include "portwarden.skel.h"
 
@@ -45,22 +46,14 @@ static bool in_list(const char *name, const char *const *list)
 /* Where cgroup v2 is mounted: the root the sock_create program attaches to. */
 static int open_cgroup2_root(void)
 {
-	FILE *mounts = setmntent("/proc/self/mounts", "r");
-	struct mntent *m;
-	int fd = -ENOENT;
+	char path[PATH_MAX];
+	int fd, err;
 
-	if (!mounts)
-		return -errno;
-	while ((m = getmntent(mounts))) {
-		if (!strcmp(m->mnt_type, "cgroup2")) {
-			fd = open(m->mnt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0)
-				fd = -errno;
-			break;
-		}
-	}
-	endmntent(mounts);
-	return fd;
+	err = pw_cgroup2_mount(path, sizeof(path));
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* Plain tracepoints are found through tracefs, which many systems (and
@@ -249,19 +242,6 @@ static int set_filters(struct portwarden_bpf *skel, const struct pw_options *opt
 	return err;
 }
 
-/* A cgroup v2 directory's id is its inode number. */
-static int cgroup_id_of(const char *path, uint64_t *id)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	*id = st.st_ino;
-	return 0;
-}
-
 static void explain_failure(int code, const char *what, char *err, size_t err_len)
 {
 	if (code == -EPERM || code == -EACCES)
@@ -324,7 +304,7 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 	if (opts->cgroup_path) {
 		uint64_t id = 0;
 
-		code = cgroup_id_of(opts->cgroup_path, &id);
+		code = pw_cgroup_id_of(opts->cgroup_path, &id);
 		if (code) {
 			say(err, err_len, "--cgroup: '%s': %s (give a cgroup v2 directory)",
 			    opts->cgroup_path, strerror(-code));
