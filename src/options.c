@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include "options.h"
+#include "output_spec.h"
 #include "portwarden.h"
 
 enum long_only_option {
 	OPT_FORMAT = 0x100,
+	OPT_OUTPUT,
 	OPT_STATES_ONLY,
 	OPT_BINDS_ONLY,
 	OPT_STATE_HOOK,
@@ -33,6 +35,7 @@ enum long_only_option {
 static const struct option long_options[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "port", required_argument, NULL, 'P' },
 	{ "ipv4", no_argument, NULL, '4' },
@@ -67,6 +70,10 @@ void pw_options_usage(FILE *out)
 	      "Output:\n"
 	      "  -j, --json               JSON lines (same as --format json)\n"
 	      "      --format FMT         text (default) or json\n"
+	      "      --output SPEC        where events go, repeatable (docs/formats.md): - (stdout),\n"
+	      "                           file:PATH, udp://HOST:PORT, tcp://HOST:PORT (syslog), then\n"
+	      "                           ,format=text|json|ecs|ocsf ,max-size=10M ,keep=5 (files)\n"
+	      "                           ,facility=daemon|local0..7 (syslog) ,queue=LINES\n"
 	      "      --color WHEN         auto (default: only on a terminal), always, never\n"
 	      "      --no-color           same as --color never\n"
 	      "Filters (applied in the kernel):\n"
@@ -241,6 +248,16 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 		case 'j':
 			opts->format = PW_FORMAT_JSON;
 			break;
+		case OPT_OUTPUT: {
+			struct pw_output_spec spec;
+
+			if (opts->n_outputs == PW_MAX_OUTPUT_SPECS)
+				return fail(err, err_len, "--output: at most %d outputs", PW_MAX_OUTPUT_SPECS);
+			if (pw_output_spec_parse(optarg, &spec, err, err_len))
+				return -EINVAL;
+			opts->outputs[opts->n_outputs++] = optarg;
+			break;
+		}
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "json"))
 				opts->format = PW_FORMAT_JSON;

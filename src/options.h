@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define PW_MAX_FILTER 64
+#define PW_MAX_OUTPUT_SPECS 8
 #define PW_DEFAULT_RINGBUF_BYTES (8u << 20)
 #define PW_DEFAULT_FLUSH_MS 10
 
@@ -23,6 +24,8 @@ struct pw_port_range {
 
 struct pw_options {
 	enum pw_format format;
+	const char *outputs[PW_MAX_OUTPUT_SPECS]; /* --output SPECs (output_spec.h), checked */
+	size_t n_outputs;
 	enum pw_color color;
 	uint32_t pids[PW_MAX_FILTER];
 	size_t n_pids;
