@@ -202,12 +202,13 @@ static bool is_cont(unsigned char c)
  * U+10FFFF, so checking it per lead byte is the whole validation. */
 size_t pw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	unsigned char c, lo = 0x80, hi = 0xbf;
 	size_t len, i;
 	uint32_t v;
 
 	if (n == 0)
-		return 0;
+		return 0; /* s[0] may not even be readable */
+	c = s[0];
 	if (c < 0x80) {
 		*cp = c;
 		return 1;
