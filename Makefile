@@ -45,7 +45,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root
+.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest
 
 all: $(BIN)
 
@@ -110,6 +110,11 @@ unit: $(UNIT_BINS)
 
 integration: $(BIN) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
+
+# The integration suite again on Debian's 6.1 kernel under qemu; not part of
+# `make test` (see docs/vmtest.md). VMTEST_ARGS="--kernel PKG" picks another.
+vmtest: $(BIN) check-root
+	$(Q)PORTWARDEN=$(abspath $(BIN)) VMTEST_DIR=$(abspath $(OUTPUT))/vmtest scripts/vmtest.sh $(VMTEST_ARGS)
 
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all

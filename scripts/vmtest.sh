@@ -178,7 +178,7 @@ build_payload_cpio() {
 		(cd "$repo" && find Makefile include src bpf tests docs scripts -print0 2>/dev/null |
 			cpio -0 -pdm --quiet "$stage/repo")
 	fi
-	(cd "$repo/build" && find . -path ./vmtest -prune -o -type f -perm -u+x -print0 |
+	(cd "$(dirname "$binary")" && find . -path ./vmtest -prune -o -type f -perm -u+x -print0 |
 		cpio -0 -pdm --quiet "$stage/repo/build")
 	install -m 0755 "$binary" "$stage/repo/build/portwarden"
 	(cd "$stage" && find . -mindepth 1 | cpio -o -H newc --quiet -R 0:0) >"$payload_cpio"
