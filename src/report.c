@@ -30,7 +30,7 @@ static const struct pw_report_table_spec table_specs[PW_TABLE_COUNT] = {
 		.name = "open_ports_by_service", .title = "Open ports by category and service",
 		.nfields = 2, .keys = 2, .field_names = { "category", "service" }, .field_types = { S, S },
 		.ncounts = 2, .count_names = { "ports", "sockets" },
-		.sort_count = 0, .chart_count = -1, .in_output = true,
+		.sort_count = -1, .chart_count = -1, .in_output = true,
 	},
 	[PW_TABLE_OPEN_PORTS] = {
 		.name = "open_ports", .title = "Open ports at the end of the capture",
@@ -621,9 +621,21 @@ static int get_uint(struct event *e, const char *path, bool *known, uint64_t *ou
 	return 0;
 }
 
+/* "all" (wildcard), "loopback" or "address" (one specific address). */
+static const char *bind_scope(const char *ip)
+{
+	if (!ip)
+		return NULL;
+	if (!strcmp(ip, "0.0.0.0") || !strcmp(ip, "::"))
+		return "all";
+	if (!strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11))
+		return "loopback";
+	return "address";
+}
+
 /* What the socket fields of an event say, checked for type. */
 struct socket_fields {
-	const char *host, *action, *transport, *local_ip, *remote_ip, *local_service,
+	const char *host, *action, *transport, *local_ip, *local_scope, *remote_ip, *local_service,
 		*remote_service, *comm, *exe, *user, *new_state;
 	bool has_local_port, has_remote_port, has_pid, has_uid, has_cookie, has_errno;
 	int64_t local_port, remote_port, pid, uid, bind_errno;
@@ -641,6 +653,7 @@ static int read_socket_fields(struct event *e, struct socket_fields *f)
 	err = err ?: get_string(e, "transport", &f->transport);
 	err = err ?: get_string(e, "local.ip", &f->local_ip);
 	err = err ?: get_string(e, "local.service", &f->local_service);
+	err = err ?: get_string(e, "local.scope", &f->local_scope);
 	err = err ?: get_int(e, "local.port", 0, 65535, &f->has_local_port, &f->local_port);
 	err = err ?: get_string(e, "remote.ip", &f->remote_ip);
 	err = err ?: get_string(e, "remote.service", &f->remote_service);
@@ -657,23 +670,13 @@ static int read_socket_fields(struct event *e, struct socket_fields *f)
 		return err;
 	if (!f->action)
 		return bad_event(e, "action: missing");
+	if (!f->local_scope)
+		f->local_scope = bind_scope(f->local_ip);
 	if (!f->user && f->has_uid) {
 		snprintf(f->uid_name, sizeof(f->uid_name), "uid %" PRId64, f->uid);
 		f->user = f->uid_name;
 	}
 	return 0;
-}
-
-/* "all" (wildcard), "loopback" or "address" (one specific address). */
-static const char *bind_scope(const char *ip)
-{
-	if (!ip)
-		return NULL;
-	if (!strcmp(ip, "0.0.0.0") || !strcmp(ip, "::"))
-		return "all";
-	if (!strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11))
-		return "loopback";
-	return "address";
 }
 
 static const char *category_of(bool known, int64_t port)
@@ -723,7 +726,7 @@ static int open_socket(struct pw_report *r, const struct socket_fields *f)
 	err = err ?: describe(t, row, SK_PORT, int_value(true, f->local_port));
 	err = err ?: describe(t, row, SK_TRANSPORT, str_value(f->transport));
 	err = err ?: describe(t, row, SK_ADDRESS, str_value(f->local_ip));
-	err = err ?: describe(t, row, SK_SCOPE, str_value(bind_scope(f->local_ip)));
+	err = err ?: describe(t, row, SK_SCOPE, str_value(f->local_scope));
 	err = err ?: describe(t, row, SK_CATEGORY, str_value(category_of(true, f->local_port)));
 	err = err ?: describe(t, row, SK_SERVICE, str_value(f->local_service));
 	err = err ?: describe(t, row, SK_PROCESS, str_value(f->comm));

@@ -381,7 +381,7 @@ static const char html_head[] =
 	"dl.summary dt{font-weight:600}dl.summary dd{margin:0}\n"
 	"table{border-collapse:collapse;background:#fff;margin:6px 0;font-size:13px}\n"
 	"th{background:#0b4f6c;color:#fff;text-align:left;padding:5px 10px}\n"
-	"td{padding:4px 10px;border-bottom:1px solid #e4e7eb}\n"
+	"td{padding:4px 10px;border-bottom:1px solid #e4e7eb;white-space:nowrap}\n"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 	"tr:nth-child(even) td{background:#f0f4f8}\n"
 	"p.none,p.more{color:#52606d;font-style:italic}\n"
