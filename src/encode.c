@@ -57,7 +57,7 @@ static bool record_is_consistent(const struct pw_record *rec)
 
 static const char *record_action(const struct pw_record *rec)
 {
-	if (rec->type == PW_REC_SNAPSHOT)
+	if (rec->type == PW_REC_SNAPSHOT || (rec->type == PW_REC_ALERT && rec->alert.existing))
 		return pw_action_name(PW_ACTION_EXISTING);
 	return pw_action_name(pw_action_of(rec->ev));
 }

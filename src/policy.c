@@ -774,4 +774,5 @@ void pw_policy_alert_record(const struct pw_record *rec, const struct pw_policy_
 	alert->type = PW_REC_ALERT;
 	alert->alert.rule = verdict->rule;
 	alert->alert.reason = verdict->reason;
+	alert->alert.existing = rec->type == PW_REC_SNAPSHOT;
 }

@@ -41,6 +41,8 @@ struct pw_stats {
 struct pw_alert {
 	const char *rule;   /* the policy rule that decided, or "default" */
 	const char *reason; /* why this is an alert, in words */
+	bool existing;      /* raised by a socket found open at start-up (a snapshot
+			     * record): its action is "existing" */
 };
 
 struct pw_record {

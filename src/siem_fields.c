@@ -48,7 +48,7 @@ bool pw_siem_record_ok(const struct pw_record *rec)
 
 enum pw_action pw_siem_action(const struct pw_record *rec)
 {
-	if (rec->type == PW_REC_SNAPSHOT)
+	if (rec->type == PW_REC_SNAPSHOT || (rec->type == PW_REC_ALERT && rec->alert.existing))
 		return PW_ACTION_EXISTING;
 	return pw_action_of(rec->ev);
 }

@@ -327,6 +327,7 @@ static void test_listen_not_allowed_reason(void **state)
 	assert_string_equal(alert.alert.rule, "default");
 	assert_ptr_equal(alert.alert.reason, v.reason);
 	assert_string_equal(alert.proc.exe, "/usr/sbin/smbd");
+	assert_false(alert.alert.existing);
 
 	make_listen(&f, "0.0.0.0", 22);
 	assert_false(pw_policy_check(p, &f.rec, &v));
@@ -549,6 +550,12 @@ static void test_snapshot_records(void **state)
 	assert_true(pw_policy_check(p, &f.rec, &v));
 	assert_string_equal(v.reason, "tcp port 631 (ipp) already listening on 127.0.0.1 (loopback) "
 				      "by cupsd (pid 123, user root) is not allowed by t.policy");
+	{
+		struct pw_record alert;
+
+		pw_policy_alert_record(&f.rec, &v, &alert);
+		assert_true(alert.alert.existing); /* its action is "existing" */
+	}
 	f.ev.sport = 22;
 	assert_false(pw_policy_check(p, &f.rec, &v));
 
