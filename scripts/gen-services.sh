@@ -42,6 +42,16 @@ END {
 	for (i = 0; i < n; i++) printf "%s%u,%s", (i % 8 ? " " : "\t"), keys[i], (i % 8 == 7 || i == n - 1 ? "\n" : "")
 	print "};"
 	print ""
+	print "/* Index of the first key of each block of 256 ports: block b is"
+	print " * keys [pw_iana_service_blocks[b], pw_iana_service_blocks[b + 1]). */"
+	print "const uint32_t pw_iana_service_blocks[257] = {"
+	i = 0
+	for (b = 0; b <= 256; b++) {
+		while (i < n && int(keys[i] / 65536) < b) i++
+		printf "%s%u,%s", (b % 8 ? " " : "\t"), i, (b % 8 == 7 || b == 256 ? "\n" : "")
+	}
+	print "};"
+	print ""
 	print "/* Offset of each key'"'"'s name in pw_iana_service_names. */"
 	print "const uint32_t pw_iana_service_name_offsets[] = {"
 	for (i = 0; i < n; i++) printf "%s%u,%s", (i % 8 ? " " : "\t"), offs[i], (i % 8 == 7 || i == n - 1 ? "\n" : "")

@@ -12,6 +12,8 @@
 
 extern const size_t pw_iana_service_count;
 extern const uint32_t pw_iana_service_keys[];         /* ascending */
+/* Where each block of 256 ports starts in the keys; [256] is the count. */
+extern const uint32_t pw_iana_service_blocks[257];
 extern const uint32_t pw_iana_service_name_offsets[]; /* into pw_iana_service_names */
 extern const char pw_iana_service_names[];            /* NUL-separated names */
 

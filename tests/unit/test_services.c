@@ -71,6 +71,35 @@ static void test_iana_tcp_and_udp(void **state)
 	assert_service(53, 0, NULL);
 }
 
+/* Every port on both transports answers exactly as the committed data file
+ * says: the generated table, its block index and the search agree. */
+static void test_embedded_table_matches_data_file(void **state)
+{
+	static char want[65536][2][16];
+	char line[128], proto[8], name[32];
+	unsigned int port, lines = 0;
+	FILE *f;
+
+	(void)state;
+	memset(want, 0, sizeof(want));
+	f = fopen("data/iana-services.tsv", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%u\t%7s\t%31s", &port, proto, name), 3);
+		assert_true(port <= 65535 && strlen(name) < 16);
+		strcpy(want[port][strcmp(proto, "udp") == 0], name);
+		lines++;
+	}
+	fclose(f);
+	assert_true(lines > 10000);
+	for (port = 0; port <= 65535; port++) {
+		assert_service((uint16_t)port, IPPROTO_TCP, want[port][0][0] ? want[port][0] : NULL);
+		assert_service((uint16_t)port, IPPROTO_UDP, want[port][1][0] ? want[port][1] : NULL);
+	}
+}
+
 static void test_embedded_table_without_file(void **state)
 {
 	struct pw_services *s = NULL;
@@ -145,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port_category_boundaries),
 		cmocka_unit_test(test_iana_tcp_and_udp),
+		cmocka_unit_test(test_embedded_table_matches_data_file),
 		cmocka_unit_test(test_embedded_table_without_file),
 		cmocka_unit_test(test_services_file_adds_names),
 		cmocka_unit_test(test_system_services_file_loads),
