@@ -15,7 +15,7 @@
 
 static const struct pw_report_table_spec table_specs[PW_TABLE_COUNT] = {
 	[PW_TABLE_EVENTS] = {
-		.name = "events", .title = "Events by type and action",
+		.name = "events_by_type", .title = "Events by type and action",
 		.nfields = 2, .keys = 2, .field_names = { "type", "action" }, .field_types = { S, S },
 		.ncounts = 1, .count_names = { "events" },
 		.sort_count = 0, .chart_count = 0, .in_output = true,
