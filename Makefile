@@ -2,6 +2,11 @@
 # `make` builds, `sudo make run` traces, `sudo make test` runs every test.
 # V=1 shows full commands.
 
+# SANITIZE=1 builds with ASan+UBSan into its own directory so instrumented
+# and plain objects never mix.
+ifeq ($(SANITIZE),1)
+OUTPUT ?= build/san
+endif
 OUTPUT ?= build
 CC ?= cc
 CLANG ?= clang
@@ -20,8 +25,10 @@ BPF_CFLAGS ?= -g -O2 -Wall -Wextra -Wno-unused-parameter
 LDLIBS += -lelf -lz
 
 ifeq ($(SANITIZE),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=address,undefined
+# -fno-sanitize-recover: a UBSan finding ends the run, so the test fails.
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all
+export UBSAN_OPTIONS ?= print_stacktrace=1
 endif
 
 ifeq ($(V),1)
@@ -45,7 +52,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest
+.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind
 
 all: $(BIN)
 
@@ -107,6 +114,12 @@ check-root:
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
+
+# Every unit test under valgrind memcheck: any error or leak fails it.
+VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full
+valgrind: $(UNIT_BINS)
+	$(Q)if [ "$(SANITIZE)" = 1 ]; then echo "valgrind: not with SANITIZE=1 (ASan binaries do not run under valgrind)" >&2; exit 2; fi
+	$(Q)UNIT_WRAPPER="$(VALGRIND)" scripts/run-unit.sh $(UNIT_BINS)
 
 integration: $(BIN) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
