@@ -621,13 +621,14 @@ static int get_uint(struct event *e, const char *path, bool *known, uint64_t *ou
 	return 0;
 }
 
-/* "all" (wildcard), "loopback" or "address" (one specific address). */
+/* As docs/events.md defines local.scope: "any" (every interface),
+ * "loopback" or "address" (one specific address). */
 static const char *bind_scope(const char *ip)
 {
 	if (!ip)
 		return NULL;
 	if (!strcmp(ip, "0.0.0.0") || !strcmp(ip, "::"))
-		return "all";
+		return "any";
 	if (!strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11))
 		return "loopback";
 	return "address";

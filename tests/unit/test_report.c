@@ -116,7 +116,7 @@ static void test_open_ports(void **state)
 	assert_int_equal(open->nrows, 4);
 	/* Sorted by port. */
 	assert_int_equal(open->rows[0].fields[0].i, 22);
-	assert_string_equal(open->rows[0].fields[3].s, "all");
+	assert_string_equal(open->rows[0].fields[3].s, "any");
 	assert_int_equal(open->rows[1].fields[0].i, 68);
 	assert_string_equal(open->rows[1].fields[1].s, "udp");
 	assert_int_equal(open->rows[2].fields[0].i, 80);
