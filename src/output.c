@@ -192,10 +192,12 @@ void pw_outputs_flush(struct pw_outputs *set)
 	for (size_t i = 0; i < set->n; i++) {
 		struct pw_output *o = set->out[i];
 
-		if (is_queued(o))
+		if (is_queued(o)) {
 			report_losses(o);
-		else if (!o->sink.closed)
+		} else if (!o->sink.closed) {
 			pw_sink_flush(&o->sink);
+			pw_sink_reader_gone(&o->sink);
+		}
 	}
 }
 
