@@ -55,9 +55,15 @@ static bool record_is_consistent(const struct pw_record *rec)
 	}
 }
 
+/* A socket found open at start-up, or the alert it raised. */
+static bool record_is_snapshot(const struct pw_record *rec)
+{
+	return rec->type == PW_REC_SNAPSHOT || (rec->type == PW_REC_ALERT && rec->alert.existing);
+}
+
 static const char *record_action(const struct pw_record *rec)
 {
-	if (rec->type == PW_REC_SNAPSHOT || (rec->type == PW_REC_ALERT && rec->alert.existing))
+	if (record_is_snapshot(rec))
 		return pw_action_name(PW_ACTION_EXISTING);
 	return pw_action_name(pw_action_of(rec->ev));
 }
@@ -138,7 +144,7 @@ static void json_tcp(struct pw_json *j, const struct pw_record *rec)
 
 	pw_json_key(j, "tcp");
 	pw_json_object_begin(j);
-	if (rec->type == PW_REC_SNAPSHOT) {
+	if (record_is_snapshot(rec)) {
 		pw_json_kv_string(j, "state", pw_tcp_state_name(ev->new_state));
 	} else {
 		pw_json_kv_string(j, "old_state", pw_tcp_state_name(ev->old_state));
@@ -186,7 +192,7 @@ static void json_socket_fields(struct pw_json *j, const struct pw_record *rec)
 		pw_json_kv_uint(j, "sock_cookie", ev->sock_cookie);
 	else
 		pw_json_kv_null(j, "sock_cookie");
-	pw_json_kv_string(j, "hook", pw_hook_name(ev->hook));
+	pw_json_kv_string(j, "hook", record_is_snapshot(rec) ? "sock_diag" : pw_hook_name(ev->hook));
 	if (ev->type == PW_EVENT_STATE && ev->protocol == IPPROTO_TCP)
 		json_tcp(j, rec);
 	if (ev->type == PW_EVENT_BIND)
@@ -337,10 +343,10 @@ static int text_details(struct pw_buf *out, const struct pw_record *rec)
 	size_t start = out->len;
 	int err = 0;
 
-	if (ev->type == PW_EVENT_STATE && rec->type != PW_REC_SNAPSHOT)
+	if (ev->type == PW_EVENT_STATE && !record_is_snapshot(rec))
 		err = text_item(out, start, "%s>%s", pw_tcp_state_name(ev->old_state),
 				pw_tcp_state_name(ev->new_state));
-	else if (rec->type == PW_REC_SNAPSHOT && ev->protocol == IPPROTO_TCP)
+	else if (record_is_snapshot(rec) && ev->protocol == IPPROTO_TCP)
 		err = text_item(out, start, "%s", pw_tcp_state_name(ev->new_state));
 	if (!err && ev->type == PW_EVENT_BIND && ev->bind_errno) {
 		const char *name = pw_errno_name(ev->bind_errno);

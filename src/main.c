@@ -13,8 +13,11 @@
 #include "clock.h"
 #include "consumer.h"
 #include "encode.h"
+#include "filter.h"
+#include "inventory.h"
 #include "loader.h"
 #include "options.h"
+#include "policy.h"
 #include "ports_cmd.h"
 #include "privilege.h"
 #include "record.h"
@@ -24,23 +27,31 @@
 #define PW_VERSION "0.1.0"
 #define EXIT_USAGE 2
 
+/* The only mutable globals: what the signal handlers ask of the main loop. */
 static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t hangup;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	exiting = 1;
+	if (sig == SIGHUP)
+		hangup = 1;
+	else
+		exiting = 1;
 }
 
 struct pw_pipeline {
 	const struct pw_options *opts;
 	struct pw_annotator *annotator;
+	struct pw_policy *policy; /* NULL without --policy */
+	struct pw_filter filter;  /* for the snapshot, which no kernel filter saw */
 	struct pw_clock clock;
 	struct pw_sink sink;
 	char host[256];
 	bool color;
 	uint64_t seq;
 	uint64_t socket_events;   /* state and bind records written */
+	uint64_t snapshot_events; /* sockets found open at start-up */
+	uint64_t alerts;
 	uint64_t drops_reported;  /* kernel ring drops already reported in-band */
 };
 
@@ -75,6 +86,24 @@ static int emit(struct pw_pipeline *p, struct pw_record *rec)
 	return p->sink.closed ? -EPIPE : 0;
 }
 
+/* A socket record, annotated: written (unless only alerts are wanted) and,
+ * when the policy does not allow it, followed by its alert. */
+static int publish(struct pw_pipeline *p, struct pw_record *rec)
+{
+	struct pw_policy_verdict verdict;
+	struct pw_record alert;
+	int err = 0;
+
+	pw_annotate(p->annotator, rec);
+	if (!p->opts->alerts_only)
+		err = emit(p, rec);
+	if (err || !p->policy || !pw_policy_check(p->policy, rec, &verdict))
+		return err;
+	pw_policy_alert_record(rec, &verdict, &alert);
+	p->alerts++;
+	return emit(p, &alert);
+}
+
 static int on_event(void *ctx, const struct pw_event *ev)
 {
 	struct pw_pipeline *p = ctx;
@@ -83,9 +112,56 @@ static int on_event(void *ctx, const struct pw_event *ev)
 	rec.type = ev->type == PW_EVENT_STATE ? PW_REC_STATE : PW_REC_BIND;
 	rec.time_ns = pw_clock_wall_ns(&p->clock, ev->ts_ns);
 	rec.ev = ev;
-	pw_annotate(p->annotator, &rec);
 	p->socket_events++;
-	return emit(p, &rec);
+	return publish(p, &rec);
+}
+
+static int on_snapshot_socket(void *ctx, const struct pw_event *ev)
+{
+	struct pw_pipeline *p = ctx;
+	struct pw_record rec = { 0 };
+
+	if (!pw_filter_matches(&p->filter, ev))
+		return 0;
+	rec.type = PW_REC_SNAPSHOT;
+	rec.time_ns = pw_clock_wall_ns(&p->clock, ev->ts_ns);
+	rec.ev = ev;
+	p->snapshot_events++;
+	return publish(p, &rec);
+}
+
+/* The sockets open before tracing began. Taken after the programs are
+ * attached, so a socket opened during start-up is in the snapshot, in the
+ * live events, or in both: never in neither. */
+static int write_snapshot(struct pw_pipeline *p, char *err, size_t err_len)
+{
+	struct pw_inventory_config cfg = { .proc_root = "/proc", .family = p->opts->family };
+	int code;
+
+	code = pw_inventory_snapshot(&cfg, on_snapshot_socket, p, err, err_len);
+	if (code == -EPIPE)
+		return 0; /* the reader went away: the main loop stops */
+	pw_sink_flush(&p->sink);
+	return code;
+}
+
+/* SIGHUP: re-read the policy. A broken new policy keeps the old one. */
+static void reload_policy(struct pw_pipeline *p)
+{
+	struct pw_policy *fresh = NULL;
+	char err[512];
+
+	if (!p->opts->policy_path)
+		return;
+	if (pw_policy_load(p->opts->policy_path, &fresh, err, sizeof(err))) {
+		fprintf(stderr, "portwarden: policy reload failed, keeping the previous policy: %s\n",
+			err);
+		return;
+	}
+	pw_policy_free(p->policy);
+	p->policy = fresh;
+	fprintf(stderr, "portwarden: policy reloaded from %s (%zu rules)\n",
+		p->opts->policy_path, pw_policy_rule_count(fresh));
 }
 
 static uint64_t now_wall_ns(void)
@@ -140,7 +216,8 @@ static int install_signals(void)
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL))
 		return -errno;
 	/* A reader that goes away (| head) is seen as EPIPE, not a silent death. */
 	sa.sa_handler = SIG_IGN;
@@ -160,7 +237,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int code, exit_code = 1;
 
-	/* Subcommands first: `portwarden ports` needs no BPF. */
+	/* Subcommands first: the open-port inventory and the audit report
+	 * need no BPF programs. */
 	if (argc > 1 && !strcmp(argv[1], "ports"))
 		return pw_ports_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "report"))
@@ -196,6 +274,16 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(opts.verbose ? libbpf_log : libbpf_quiet);
 
+	if (opts.policy_path &&
+	    pw_policy_load(opts.policy_path, &pipeline.policy, err, sizeof(err))) {
+		fprintf(stderr, "portwarden: %s\n", err);
+		goto cleanup;
+	}
+	if (pw_filter_init(&pipeline.filter, &opts, err, sizeof(err))) {
+		fprintf(stderr, "portwarden: %s\n", err);
+		exit_code = EXIT_USAGE;
+		goto cleanup;
+	}
 	code = pw_annotator_new(&pipeline.annotator, &annotate_cfg);
 	if (code) {
 		fprintf(stderr, "portwarden: cannot set up annotation: %s\n", strerror(-code));
@@ -216,6 +304,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portwarden: cannot open the ring buffer: %s\n", strerror(-code));
 		goto cleanup;
 	}
+	if (opts.format == PW_FORMAT_TEXT) {
+		pw_encode_text_header(pw_sink_buf(&pipeline.sink), pipeline.color);
+		pw_sink_flush(&pipeline.sink);
+	}
+	/* The snapshot walks every process's /proc/PID/fd once, before the
+	 * privilege drop: with only the capabilities kept for annotation the
+	 * walk finds no owners (measured), and it is not needed again. */
+	if (!opts.no_snapshot && write_snapshot(&pipeline, err, sizeof(err)))
+		fprintf(stderr, "portwarden: no start-up snapshot: %s\n", err);
 	code = pw_drop_privileges(opts.run_as_user, err, sizeof(err));
 	if (code) {
 		fprintf(stderr, "portwarden: %s\n", err);
@@ -225,12 +322,12 @@ int main(int argc, char **argv)
 		(opts.classes & (PW_CLASS_STATE | PW_CLASS_LISTEN)) ? pw_state_hook_name(loader.state_hook) : "off",
 		(opts.classes & PW_CLASS_BIND) ? pw_bind_hook_name(loader.bind_hook) : "off",
 		loader.cookies_at_create ? "at socket creation" : "when the kernel has one");
-	if (opts.format == PW_FORMAT_TEXT) {
-		pw_encode_text_header(pw_sink_buf(&pipeline.sink), pipeline.color);
-		pw_sink_flush(&pipeline.sink);
-	}
 
 	while (!exiting && !pipeline.sink.closed) {
+		if (hangup) {
+			hangup = 0;
+			reload_policy(&pipeline);
+		}
 		code = pw_consumer_poll(&consumer, (int)opts.flush_ms);
 		if (code < 0 && code != -EPIPE) {
 			fprintf(stderr, "portwarden: reading the ring buffer failed: %s\n",
@@ -259,6 +356,7 @@ cleanup:
 	pw_consumer_close(&consumer);
 	pw_loader_stop(&loader);
 	pw_annotator_free(pipeline.annotator);
+	pw_policy_free(pipeline.policy);
 	pw_sink_free(&pipeline.sink);
 	return exit_code;
 }

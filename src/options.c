@@ -30,6 +30,7 @@ enum long_only_option {
 	OPT_USER,
 	OPT_POLICY,
 	OPT_ALERTS_ONLY,
+	OPT_NO_SNAPSHOT,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +51,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "alerts-only", no_argument, NULL, OPT_ALERTS_ONLY },
+	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
 	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
 	{ "bind-hook", required_argument, NULL, OPT_BIND_HOOK },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
@@ -88,6 +90,7 @@ void pw_options_usage(FILE *out)
 	      "      --states-only        TCP state changes only\n"
 	      "      --binds-only         bind() calls only\n"
 	      "      --listen-only        listen, listen_close and bind only: a low-rate shadow-IT watch\n"
+	      "      --no-snapshot        do not start with the sockets already open (type snapshot)\n"
 	      "Policy (docs/policy.md):\n"
 	      "      --policy FILE        alert on every listen, UDP bind and (if the policy has\n"
 	      "                           connect rules) outgoing connect it does not allow, also\n"
@@ -299,6 +302,9 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 			break;
 		case OPT_ALERTS_ONLY:
 			opts->alerts_only = true;
+			break;
+		case OPT_NO_SNAPSHOT:
+			opts->no_snapshot = true;
 			break;
 		case OPT_USER:
 			if (!optarg[0])

@@ -38,6 +38,7 @@ struct pw_options {
 	const char *run_as_user; /* switch to this user once attached */
 	const char *policy_path; /* allowlist to check socket events against (docs/policy.md) */
 	bool alerts_only;        /* with a policy: write only alert records */
+	bool no_snapshot;        /* skip the start-up snapshot of open sockets */
 	uint16_t family;  /* 0 for both, else AF_INET or AF_INET6 */
 	uint8_t classes;  /* enum pw_class bits */
 	enum pw_state_hook state_hook;

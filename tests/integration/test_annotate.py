@@ -148,9 +148,9 @@ def test_hostile_process_name_gives_valid_escaped_json(tracers):
     port = free_port()
     tracer = tracers("--port", str(port), "--binds-only")
     # The name travels raw to the kernel (prctl), the cmdline arguments too.
-    peer = Peer("bind", "--proto", "udp", "--port", port, comm=HOSTILE_COMM)
-    peer.finish()
+    peer = Peer("bind", "--proto", "udp", "--port", port, "--hold", comm=HOSTILE_COMM)
     assert tracer.wait_for(lambda e: e.get("type") == "bind")
+    peer.finish()
     tracer.stop()
     raw = [l for l in tracer.stdout_lines if l.strip()]
     assert len(raw) == 1 and raw[0].endswith("\n") and "\n" not in raw[0][:-1]

@@ -341,3 +341,47 @@ def test_without_root_gives_precise_message():
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "root" in lines[0] and "CAP_BPF" in lines[0], lines
+
+
+def test_trace_starts_with_a_snapshot_of_sockets_already_open(tracers):
+    port = free_port()
+    holder = Peer("bind", "--proto", "tcp", "--port", port, "--listen", "--hold",
+                  comm="pw-before")
+    holder.expect("listening")
+    udp = Peer("bind", "--proto", "udp", "--family", "6", "--port", port, "--hold",
+               comm="pw-beforeudp")
+    udp.expect("bound")
+    tracer = tracers("--port", str(port))
+    holder.finish()
+    udp.finish()
+    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
+    tracer.stop()
+    events = tracer.events()
+    snaps = [e for e in events if e["type"] == "snapshot"]
+    # The snapshot comes first, then the live events.
+    assert [e["type"] for e in events[:len(snaps)]] == ["snapshot"] * len(snaps)
+    by_comm = {e["process"]["comm"]: e for e in snaps}
+    assert set(by_comm) == {"pw-before", "pw-beforeudp"}
+    tcp, udp_snap = by_comm["pw-before"], by_comm["pw-beforeudp"]
+    assert tcp["action"] == "existing" and tcp["tcp"] == {"state": "LISTEN"}
+    assert tcp["process"]["pid"] == holder.pid and tcp["local"]["port"] == port
+    assert tcp["transport"] == "tcp" and tcp["direction"] == "listen"
+    assert tcp["local"]["scope"] == "loopback" and tcp["hook"] == "sock_diag"
+    assert udp_snap["transport"] == "udp" and udp_snap["family"] == "ipv6"
+    assert udp_snap["process"]["pid"] == udp.pid and "tcp" not in udp_snap
+    # The live close of the same socket carries the snapshot's cookie.
+    close = [e for e in events if e.get("action") == "listen_close"][0]
+    assert close["sock_cookie"] == tcp["sock_cookie"]
+    assert close["process"]["pid"] == holder.pid
+
+
+def test_no_snapshot_option(tracers):
+    port = free_port()
+    holder = Peer("bind", "--proto", "tcp", "--port", port, "--listen", "--hold",
+                  comm="pw-before")
+    holder.expect("listening")
+    tracer = tracers("--port", str(port), "--no-snapshot")
+    holder.finish()
+    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
+    tracer.stop()
+    assert [e["type"] for e in tracer.events()] == ["state"]
