@@ -190,8 +190,20 @@ static int pack_info(struct pw_proc_info *out, const char *exe, long exe_len, co
 	return 0;
 }
 
-int pw_proc_read(const char *proc_root, uint32_t pid, uint64_t start_ns, long clock_ticks,
-		 struct pw_proc_info *out)
+/* Whether thread tid of the process open at dirfd started at start_ns. */
+static bool thread_started_at(int dirfd, uint32_t tid, uint64_t start_ns, long clock_ticks)
+{
+	char path[32], stat[STAT_MAX], state;
+	uint64_t start_ticks;
+
+	snprintf(path, sizeof(path), "task/%u/stat", tid);
+	return read_file_at(dirfd, path, stat, sizeof(stat)) > 0 &&
+	       pw_proc_parse_stat(stat, &state, &start_ticks) == 0 &&
+	       pw_proc_same_start(start_ns, start_ticks, clock_ticks);
+}
+
+int pw_proc_read(const char *proc_root, uint32_t pid, uint32_t tid, uint64_t start_ns,
+		 long clock_ticks, struct pw_proc_info *out)
 {
 	char cmdline[PW_PROC_CMDLINE_MAX], cgroup_text[CGROUP_MAX], cgroup[CGROUP_MAX];
 	char path[PATH_MAX], exe[PATH_MAX], stat[STAT_MAX];
@@ -228,7 +240,8 @@ int pw_proc_read(const char *proc_root, uint32_t pid, uint64_t start_ns, long cl
 	err = pw_proc_parse_stat(stat, &state, &start_ticks);
 	if (err)
 		goto cleanup;
-	if (start_ns && !pw_proc_same_start(start_ns, start_ticks, clock_ticks)) {
+	if (start_ns && !pw_proc_same_start(start_ns, start_ticks, clock_ticks) &&
+	    !(tid && tid != pid && thread_started_at(dirfd, tid, start_ns, clock_ticks))) {
 		err = -ESRCH;
 		goto cleanup;
 	}

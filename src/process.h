@@ -21,14 +21,16 @@ struct pw_proc_info {
 };
 
 /* Reads /proc/PID below proc_root (normally "/proc") into out, which the
- * caller releases with pw_proc_info_free. start_ns is the task's boot-based
- * start time from the event; 0 means unknown and skips the check.
+ * caller releases with pw_proc_info_free. start_ns is the boot-based start
+ * time from the event; 0 means unknown and skips the check. It may be the
+ * start of thread tid rather than of the process (a kernel record filled
+ * from a thread's task_struct): then /proc/PID/task/TID/stat must match.
  * Returns 0; -ENOENT when /proc/PID is gone or a zombie (whose exe and
  * cmdline are gone and whose cgroup reads as the root); -ESRCH when /proc/PID
  * belongs to another process (start time differs by more than one clock
  * tick); another negative errno on failure. out is zeroed on any error. */
-int pw_proc_read(const char *proc_root, uint32_t pid, uint64_t start_ns, long clock_ticks,
-		 struct pw_proc_info *out);
+int pw_proc_read(const char *proc_root, uint32_t pid, uint32_t tid, uint64_t start_ns,
+		 long clock_ticks, struct pw_proc_info *out);
 void pw_proc_info_free(struct pw_proc_info *info);
 
 /* The pieces, exposed for tests. */

@@ -154,12 +154,12 @@ static uint32_t take_entry(struct pw_process_cache *c)
 }
 
 /* (Re)reads /proc for entry e. */
-static void fill_entry(struct pw_process_cache *c, struct entry *e, uint64_t now_ns)
+static void fill_entry(struct pw_process_cache *c, struct entry *e, uint32_t tid, uint64_t now_ns)
 {
 	c->stats.proc_reads++;
 	pw_proc_info_free(&e->info);
 	memset(&e->identity, 0, sizeof(e->identity));
-	e->known = pw_proc_read(c->proc_root, e->pid, e->start_ns, c->clock_ticks, &e->info) == 0;
+	e->known = pw_proc_read(c->proc_root, e->pid, tid, e->start_ns, c->clock_ticks, &e->info) == 0;
 	/* Gone, reused by another process, or unreadable: report what the
 	 * kernel gave and try again only after a while, so a storm of events
 	 * from a vanished pid does not hammer /proc. Without a start time the
@@ -174,7 +174,7 @@ static void fill_entry(struct pw_process_cache *c, struct entry *e, uint64_t now
 }
 
 const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, uint32_t pid,
-						    uint64_t start_ns, uint64_t now_ns)
+						    uint32_t tid, uint64_t start_ns, uint64_t now_ns)
 {
 	uint32_t b = bucket_of(c, pid, start_ns), i;
 	struct entry *e;
@@ -188,7 +188,7 @@ const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, 
 			lru_push_front(c, i);
 		}
 		if ((!e->known || !e->start_ns) && now_ns >= e->retry_ns)
-			fill_entry(c, e, now_ns);
+			fill_entry(c, e, tid, now_ns);
 		else
 			c->stats.hits++;
 		return &e->identity;
@@ -201,6 +201,6 @@ const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, 
 	e->hash_next = c->buckets[b];
 	c->buckets[b] = i;
 	lru_push_front(c, i);
-	fill_entry(c, e, now_ns);
+	fill_entry(c, e, tid, now_ns);
 	return &e->identity;
 }

@@ -37,14 +37,14 @@ int pw_process_cache_new(struct pw_process_cache **out, const struct pw_process_
 void pw_process_cache_free(struct pw_process_cache *c);
 
 /* Identity of the process (pid, start_ns), start_ns being the kernel's
- * boot-based start time (0: unknown; /proc is then trusted unchecked, for
- * the miss TTL only). now_ns is
+ * boot-based start time of the process or of its thread tid (0: unknown;
+ * /proc is then trusted unchecked, for the miss TTL only). now_ns is
  * any monotonic clock (the event's timestamp): a process whose /proc entry
  * is gone or belongs to another process is remembered as unknown until
  * now_ns passes the miss TTL. Never NULL; the strings stay valid until the
  * next lookup. */
 const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, uint32_t pid,
-						    uint64_t start_ns, uint64_t now_ns);
+						    uint32_t tid, uint64_t start_ns, uint64_t now_ns);
 
 void pw_process_cache_stats(const struct pw_process_cache *c, struct pw_process_cache_stats *out);
 

@@ -109,7 +109,7 @@ static void test_read_fixture(void **state)
 	struct pw_proc_info info;
 
 	(void)state;
-	assert_int_equal(pw_proc_read(FIXTURES, 100, 12345 * NS_PER_TICK + 1, TICKS, &info), 0);
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 0, 12345 * NS_PER_TICK + 1, TICKS, &info), 0);
 	assert_string_equal(info.exe, "/usr/sbin/nginx");
 	assert_string_equal(info.cmdline, "nginx: master process -g daemon off;");
 	assert_string_equal(info.cgroup, "/system.slice/nginx.service");
@@ -117,7 +117,7 @@ static void test_read_fixture(void **state)
 	assert_null(info.exe);
 
 	/* A deleted executable reads as the kernel shows it. */
-	assert_int_equal(pw_proc_read(FIXTURES, 101, 0, TICKS, &info), 0);
+	assert_int_equal(pw_proc_read(FIXTURES, 101, 0, 0, TICKS, &info), 0);
 	assert_string_equal(info.exe, "/opt/app/server (deleted)");
 	assert_string_equal(info.cmdline, "/opt/app/server --port  80");
 	assert_string_equal(info.cgroup, "/user.slice/user-1000.slice/session-3.scope");
@@ -131,14 +131,33 @@ static void test_read_refuses_other_process(void **state)
 	(void)state;
 	/* pid 100 started at tick 12345: an event from a process that started
 	 * two ticks later (or earlier) is not this one. */
-	assert_int_equal(pw_proc_read(FIXTURES, 100, 12347 * NS_PER_TICK, TICKS, &info), -ESRCH);
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 0, 12347 * NS_PER_TICK, TICKS, &info), -ESRCH);
 	assert_null(info.exe);
 	assert_null(info.cmdline);
-	assert_int_equal(pw_proc_read(FIXTURES, 100, 12343 * NS_PER_TICK, TICKS, &info), -ESRCH);
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 0, 12343 * NS_PER_TICK, TICKS, &info), -ESRCH);
 	/* Gone, and a zombie (no exe, no cmdline, root cgroup): unknown. */
-	assert_int_equal(pw_proc_read(FIXTURES, 4242, 12345 * NS_PER_TICK, TICKS, &info), -ENOENT);
-	assert_int_equal(pw_proc_read(FIXTURES, 102, 6000 * NS_PER_TICK, TICKS, &info), -ENOENT);
+	assert_int_equal(pw_proc_read(FIXTURES, 4242, 0, 12345 * NS_PER_TICK, TICKS, &info), -ENOENT);
+	assert_int_equal(pw_proc_read(FIXTURES, 102, 0, 6000 * NS_PER_TICK, TICKS, &info), -ENOENT);
 	assert_null(info.cgroup);
+}
+
+static void test_read_checks_thread_start(void **state)
+{
+	struct pw_proc_info info;
+
+	(void)state;
+	/* An event filled from thread 105 of process 100 carries the
+	 * thread's start time (tick 12400), not the process's (12345). */
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 105, 12400 * NS_PER_TICK, TICKS, &info), 0);
+	assert_string_equal(info.exe, "/usr/sbin/nginx");
+	pw_proc_info_free(&info);
+	/* Without the thread, or with a thread the process does not have,
+	 * that start time is another process's. */
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 0, 12400 * NS_PER_TICK, TICKS, &info), -ESRCH);
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 100, 12400 * NS_PER_TICK, TICKS, &info), -ESRCH);
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 106, 12400 * NS_PER_TICK, TICKS, &info), -ESRCH);
+	/* The thread exists but started at another time. */
+	assert_int_equal(pw_proc_read(FIXTURES, 100, 105, 12500 * NS_PER_TICK, TICKS, &info), -ESRCH);
 }
 
 struct runtime_case {
@@ -167,7 +186,7 @@ static void test_container_runtimes_from_fixtures(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *got;
 
-		assert_int_equal(pw_proc_read(FIXTURES, cases[i].pid, 7000 * NS_PER_TICK, TICKS, &info), 0);
+		assert_int_equal(pw_proc_read(FIXTURES, cases[i].pid, 0, 7000 * NS_PER_TICK, TICKS, &info), 0);
 		assert_non_null(info.cgroup);
 		got = pw_container_id(info.cgroup, id);
 		if (cases[i].container_id) {
@@ -281,7 +300,7 @@ static void test_cache_hit_reads_nothing(void **state)
 	const struct pw_process_identity *id;
 
 	put_process(t, 10, 500, "/usr/bin/server", "server");
-	id = pw_process_lookup(c, 10, 500 * NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 10, 0, 500 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/server");
 	assert_string_equal(id->cmdline, "server");
 	assert_string_equal(id->cgroup, "/docker/" DOCKER_ID);
@@ -290,7 +309,7 @@ static void test_cache_hit_reads_nothing(void **state)
 
 	/* The process exits: its events keep the identity it had. */
 	remove_process(t, 10);
-	id = pw_process_lookup(c, 10, 500 * NS_PER_TICK, 5 * SEC);
+	id = pw_process_lookup(c, 10, 0, 500 * NS_PER_TICK, 5 * SEC);
 	assert_string_equal(id->exe, "/usr/bin/server");
 	assert_string_equal(id->container_id, DOCKER_ID);
 	assert_int_equal(reads(c), 1);
@@ -304,28 +323,28 @@ static void test_cache_pid_reuse(void **state)
 	const struct pw_process_identity *id;
 
 	put_process(t, 20, 500, "/usr/bin/old", "old");
-	id = pw_process_lookup(c, 20, 500 * NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 20, 0, 500 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/old");
 
 	/* pid 20 exits and a new process gets the same pid. */
 	put_process(t, 20, 900, "/usr/bin/new", "new");
-	id = pw_process_lookup(c, 20, 900 * NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 20, 0, 900 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/new");
 	assert_string_equal(id->cmdline, "new");
 	/* A late event of the old process still names the old one. */
-	id = pw_process_lookup(c, 20, 500 * NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 20, 0, 500 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/old");
 	pw_process_cache_free(c);
 
 	/* A fresh cache never saw the old process: /proc now shows the new
 	 * one, so the old process's event gets no exe rather than a wrong one. */
 	c = new_cache(t, 0);
-	id = pw_process_lookup(c, 20, 500 * NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 20, 0, 500 * NS_PER_TICK, 0);
 	assert_null(id->exe);
 	assert_null(id->cmdline);
 	assert_null(id->cgroup);
 	assert_null(id->container_id);
-	id = pw_process_lookup(c, 20, 900 * NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 20, 0, 900 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/new");
 	pw_process_cache_free(c);
 }
@@ -339,18 +358,18 @@ static void test_cache_remembers_misses_briefly(void **state)
 
 	/* A storm of events from a pid that is already gone reads /proc once. */
 	for (i = 0; i < 100; i++) {
-		id = pw_process_lookup(c, 30, 700 * NS_PER_TICK, (uint64_t)i * 1000);
+		id = pw_process_lookup(c, 30, 0, 700 * NS_PER_TICK, (uint64_t)i * 1000);
 		assert_null(id->exe);
 	}
 	assert_int_equal(reads(c), 1);
 
 	/* Within the TTL the miss stands even if /proc/30 shows up... */
 	put_process(t, 30, 700, "/usr/bin/late", "late");
-	id = pw_process_lookup(c, 30, 700 * NS_PER_TICK, SEC / 2);
+	id = pw_process_lookup(c, 30, 0, 700 * NS_PER_TICK, SEC / 2);
 	assert_null(id->exe);
 	assert_int_equal(reads(c), 1);
 	/* ...and is asked again after it. */
-	id = pw_process_lookup(c, 30, 700 * NS_PER_TICK, 2 * SEC);
+	id = pw_process_lookup(c, 30, 0, 700 * NS_PER_TICK, 2 * SEC);
 	assert_string_equal(id->exe, "/usr/bin/late");
 	assert_int_equal(reads(c), 2);
 	pw_process_cache_free(c);
@@ -366,20 +385,20 @@ static void test_cache_evicts_least_recently_used(void **state)
 	put_process(t, 41, 1, "/bin/a", "a");
 	put_process(t, 42, 1, "/bin/b", "b");
 	put_process(t, 43, 1, "/bin/c", "c");
-	pw_process_lookup(c, 41, NS_PER_TICK, 0);
-	pw_process_lookup(c, 42, NS_PER_TICK, 0);
-	pw_process_lookup(c, 41, NS_PER_TICK, 0); /* a is now the most recent */
-	pw_process_lookup(c, 43, NS_PER_TICK, 0); /* evicts b */
+	pw_process_lookup(c, 41, 0, NS_PER_TICK, 0);
+	pw_process_lookup(c, 42, 0, NS_PER_TICK, 0);
+	pw_process_lookup(c, 41, 0, NS_PER_TICK, 0); /* a is now the most recent */
+	pw_process_lookup(c, 43, 0, NS_PER_TICK, 0); /* evicts b */
 	assert_int_equal(reads(c), 3);
 	pw_process_cache_stats(c, &s);
 	assert_int_equal(s.evictions, 1);
 
-	id = pw_process_lookup(c, 41, NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 41, 0, NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/bin/a");
-	id = pw_process_lookup(c, 43, NS_PER_TICK, 0);
+	id = pw_process_lookup(c, 43, 0, NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/bin/c");
 	assert_int_equal(reads(c), 3);
-	id = pw_process_lookup(c, 42, NS_PER_TICK, 0); /* read again */
+	id = pw_process_lookup(c, 42, 0, NS_PER_TICK, 0); /* read again */
 	assert_string_equal(id->exe, "/bin/b");
 	assert_int_equal(reads(c), 4);
 	pw_process_cache_free(c);
@@ -401,7 +420,7 @@ static void test_cache_many_processes(void **state)
 	}
 	for (int round = 0; round < 3; round++) {
 		for (pid = 100; pid < 120; pid++) {
-			id = pw_process_lookup(c, pid, (uint64_t)pid * NS_PER_TICK, 0);
+			id = pw_process_lookup(c, pid, 0, (uint64_t)pid * NS_PER_TICK, 0);
 			snprintf(exe, sizeof(exe), "/bin/p%u", pid);
 			assert_non_null(id->exe);
 			assert_string_equal(id->exe, exe);
@@ -420,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_pick_cgroup),
 		cmocka_unit_test(test_read_fixture),
 		cmocka_unit_test(test_read_refuses_other_process),
+		cmocka_unit_test(test_read_checks_thread_start),
 		cmocka_unit_test(test_container_runtimes_from_fixtures),
 		cmocka_unit_test_setup_teardown(test_cache_hit_reads_nothing, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_pid_reuse, tree_setup, tree_teardown),
