@@ -77,8 +77,7 @@ void pw_annotate(struct pw_annotator *a, struct pw_record *rec)
 	/* pid 0 is the idle task: no /proc entry. */
 	if (!ev->owner.pid)
 		return;
-	id = pw_process_lookup(a->processes, ev->owner.pid, ev->owner.tid, ev->owner.start_ns,
-			       ev->ts_ns);
+	id = pw_process_lookup(a->processes, &ev->owner, ev->ts_ns);
 	rec->proc.exe = id->exe;
 	rec->proc.cmdline = id->cmdline;
 	rec->proc.cgroup = id->cgroup;

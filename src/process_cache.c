@@ -21,6 +21,7 @@ struct entry {
 	uint32_t hash_next;          /* next entry in the same bucket */
 	uint32_t lru_prev, lru_next; /* towards the most / least recently used */
 	bool known;                  /* /proc was read for this process */
+	char comm[PW_COMM_LEN];      /* the main thread's, when /proc was read */
 	struct pw_proc_info info;
 	struct pw_process_identity identity;
 	char container_id[PW_CONTAINER_ID_LEN + 1];
@@ -154,12 +155,14 @@ static uint32_t take_entry(struct pw_process_cache *c)
 }
 
 /* (Re)reads /proc for entry e. */
-static void fill_entry(struct pw_process_cache *c, struct entry *e, uint32_t tid, uint64_t now_ns)
+static void fill_entry(struct pw_process_cache *c, struct entry *e, const struct pw_task *owner,
+		       uint64_t now_ns)
 {
 	c->stats.proc_reads++;
+	memcpy(e->comm, owner->comm, PW_COMM_LEN);
 	pw_proc_info_free(&e->info);
 	memset(&e->identity, 0, sizeof(e->identity));
-	e->known = pw_proc_read(c->proc_root, e->pid, tid, e->start_ns, c->clock_ticks, &e->info) == 0;
+	e->known = pw_proc_read(c->proc_root, e->pid, owner->tid, e->start_ns, c->clock_ticks, &e->info) == 0;
 	/* Gone, reused by another process, or unreadable: report what the
 	 * kernel gave and try again only after a while, so a storm of events
 	 * from a vanished pid does not hammer /proc. Without a start time the
@@ -173,10 +176,23 @@ static void fill_entry(struct pw_process_cache *c, struct entry *e, uint32_t tid
 	e->identity.container_id = pw_container_id(e->info.cgroup, e->container_id);
 }
 
-const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, uint32_t pid,
-						    uint32_t tid, uint64_t start_ns, uint64_t now_ns)
+/* Whether a cached entry must be read again. A process that exec()s keeps
+ * its pid and start time but changes its main thread's comm; other threads
+ * may name themselves freely, so only the main thread's comm counts. */
+static bool stale(const struct entry *e, const struct pw_task *owner, uint64_t now_ns)
 {
-	uint32_t b = bucket_of(c, pid, start_ns), i;
+	if (now_ns < e->retry_ns)
+		return false;
+	if (!e->known || !e->start_ns)
+		return true;
+	return owner->tid == owner->pid && strncmp(e->comm, owner->comm, PW_COMM_LEN) != 0;
+}
+
+const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c,
+						    const struct pw_task *owner, uint64_t now_ns)
+{
+	uint32_t pid = owner->pid, b = bucket_of(c, pid, owner->start_ns), i;
+	uint64_t start_ns = owner->start_ns;
 	struct entry *e;
 
 	for (i = c->buckets[b]; i != NONE; i = c->entries[i].hash_next) {
@@ -187,8 +203,8 @@ const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, 
 			lru_unlink(c, i);
 			lru_push_front(c, i);
 		}
-		if ((!e->known || !e->start_ns) && now_ns >= e->retry_ns)
-			fill_entry(c, e, tid, now_ns);
+		if (stale(e, owner, now_ns))
+			fill_entry(c, e, owner, now_ns);
 		else
 			c->stats.hits++;
 		return &e->identity;
@@ -201,6 +217,6 @@ const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, 
 	e->hash_next = c->buckets[b];
 	c->buckets[b] = i;
 	lru_push_front(c, i);
-	fill_entry(c, e, tid, now_ns);
+	fill_entry(c, e, owner, now_ns);
 	return &e->identity;
 }

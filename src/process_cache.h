@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "container.h"
+#include "portwarden.h"
 
 /* Each string NULL when unknown. */
 struct pw_process_identity {
@@ -36,15 +37,16 @@ struct pw_process_cache;
 int pw_process_cache_new(struct pw_process_cache **out, const struct pw_process_cache_config *cfg);
 void pw_process_cache_free(struct pw_process_cache *c);
 
-/* Identity of the process (pid, start_ns), start_ns being the kernel's
- * boot-based start time of the process or of its thread tid (0: unknown;
- * /proc is then trusted unchecked, for the miss TTL only). now_ns is
- * any monotonic clock (the event's timestamp): a process whose /proc entry
- * is gone or belongs to another process is remembered as unknown until
- * now_ns passes the miss TTL. Never NULL; the strings stay valid until the
- * next lookup. */
-const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c, uint32_t pid,
-						    uint32_t tid, uint64_t start_ns, uint64_t now_ns);
+/* Identity of the process that owner (from a kernel record) names by pid
+ * and start_ns, the boot-based start time of the process or of its thread
+ * tid (0: unknown; /proc is then trusted unchecked, for the miss TTL only).
+ * now_ns is any monotonic clock (the event's timestamp): a process whose
+ * /proc entry is gone or belongs to another process is remembered as
+ * unknown until now_ns passes the miss TTL. When the main thread's comm
+ * changes (execve), /proc is read again, at most once per miss TTL.
+ * Never NULL; the strings stay valid until the next lookup. */
+const struct pw_process_identity *pw_process_lookup(struct pw_process_cache *c,
+						    const struct pw_task *owner, uint64_t now_ns);
 
 void pw_process_cache_stats(const struct pw_process_cache *c, struct pw_process_cache_stats *out);
 

@@ -293,6 +293,27 @@ static uint64_t reads(struct pw_process_cache *c)
 	return s.proc_reads;
 }
 
+/* An event's owner as the kernel reports it: the main thread, named "p". */
+static struct pw_task owner_of(uint32_t pid, uint64_t start_ns)
+{
+	struct pw_task t;
+
+	memset(&t, 0, sizeof(t));
+	t.pid = pid;
+	t.tid = pid;
+	t.start_ns = start_ns;
+	strcpy(t.comm, "p");
+	return t;
+}
+
+static const struct pw_process_identity *lookup(struct pw_process_cache *c, uint32_t pid,
+						uint64_t start_ns, uint64_t now_ns)
+{
+	struct pw_task t = owner_of(pid, start_ns);
+
+	return pw_process_lookup(c, &t, now_ns);
+}
+
 static void test_cache_hit_reads_nothing(void **state)
 {
 	struct tree *t = *state;
@@ -300,7 +321,7 @@ static void test_cache_hit_reads_nothing(void **state)
 	const struct pw_process_identity *id;
 
 	put_process(t, 10, 500, "/usr/bin/server", "server");
-	id = pw_process_lookup(c, 10, 0, 500 * NS_PER_TICK, 0);
+	id = lookup(c, 10, 500 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/server");
 	assert_string_equal(id->cmdline, "server");
 	assert_string_equal(id->cgroup, "/docker/" DOCKER_ID);
@@ -309,7 +330,7 @@ static void test_cache_hit_reads_nothing(void **state)
 
 	/* The process exits: its events keep the identity it had. */
 	remove_process(t, 10);
-	id = pw_process_lookup(c, 10, 0, 500 * NS_PER_TICK, 5 * SEC);
+	id = lookup(c, 10, 500 * NS_PER_TICK, 5 * SEC);
 	assert_string_equal(id->exe, "/usr/bin/server");
 	assert_string_equal(id->container_id, DOCKER_ID);
 	assert_int_equal(reads(c), 1);
@@ -323,28 +344,28 @@ static void test_cache_pid_reuse(void **state)
 	const struct pw_process_identity *id;
 
 	put_process(t, 20, 500, "/usr/bin/old", "old");
-	id = pw_process_lookup(c, 20, 0, 500 * NS_PER_TICK, 0);
+	id = lookup(c, 20, 500 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/old");
 
 	/* pid 20 exits and a new process gets the same pid. */
 	put_process(t, 20, 900, "/usr/bin/new", "new");
-	id = pw_process_lookup(c, 20, 0, 900 * NS_PER_TICK, 0);
+	id = lookup(c, 20, 900 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/new");
 	assert_string_equal(id->cmdline, "new");
 	/* A late event of the old process still names the old one. */
-	id = pw_process_lookup(c, 20, 0, 500 * NS_PER_TICK, 0);
+	id = lookup(c, 20, 500 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/old");
 	pw_process_cache_free(c);
 
 	/* A fresh cache never saw the old process: /proc now shows the new
 	 * one, so the old process's event gets no exe rather than a wrong one. */
 	c = new_cache(t, 0);
-	id = pw_process_lookup(c, 20, 0, 500 * NS_PER_TICK, 0);
+	id = lookup(c, 20, 500 * NS_PER_TICK, 0);
 	assert_null(id->exe);
 	assert_null(id->cmdline);
 	assert_null(id->cgroup);
 	assert_null(id->container_id);
-	id = pw_process_lookup(c, 20, 0, 900 * NS_PER_TICK, 0);
+	id = lookup(c, 20, 900 * NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/usr/bin/new");
 	pw_process_cache_free(c);
 }
@@ -358,19 +379,53 @@ static void test_cache_remembers_misses_briefly(void **state)
 
 	/* A storm of events from a pid that is already gone reads /proc once. */
 	for (i = 0; i < 100; i++) {
-		id = pw_process_lookup(c, 30, 0, 700 * NS_PER_TICK, (uint64_t)i * 1000);
+		id = lookup(c, 30, 700 * NS_PER_TICK, (uint64_t)i * 1000);
 		assert_null(id->exe);
 	}
 	assert_int_equal(reads(c), 1);
 
 	/* Within the TTL the miss stands even if /proc/30 shows up... */
 	put_process(t, 30, 700, "/usr/bin/late", "late");
-	id = pw_process_lookup(c, 30, 0, 700 * NS_PER_TICK, SEC / 2);
+	id = lookup(c, 30, 700 * NS_PER_TICK, SEC / 2);
 	assert_null(id->exe);
 	assert_int_equal(reads(c), 1);
 	/* ...and is asked again after it. */
-	id = pw_process_lookup(c, 30, 0, 700 * NS_PER_TICK, 2 * SEC);
+	id = lookup(c, 30, 700 * NS_PER_TICK, 2 * SEC);
 	assert_string_equal(id->exe, "/usr/bin/late");
+	assert_int_equal(reads(c), 2);
+	pw_process_cache_free(c);
+}
+
+static void test_cache_rereads_after_exec(void **state)
+{
+	struct tree *t = *state;
+	struct pw_process_cache *c = new_cache(t, 0);
+	const struct pw_process_identity *id;
+	struct pw_task owner = owner_of(50, 300 * NS_PER_TICK);
+
+	put_process(t, 50, 300, "/bin/sh", "sh");
+	id = pw_process_lookup(c, &owner, 0);
+	assert_string_equal(id->exe, "/bin/sh");
+
+	/* execve: same pid and start time, new program and main-thread comm. */
+	put_process(t, 50, 300, "/usr/bin/nc", "nc");
+	strcpy(owner.comm, "nc");
+	/* Within the TTL of the last read the old identity stands... */
+	id = pw_process_lookup(c, &owner, SEC / 2);
+	assert_string_equal(id->exe, "/bin/sh");
+	/* ...after it, the new one is read, once. */
+	id = pw_process_lookup(c, &owner, 2 * SEC);
+	assert_string_equal(id->exe, "/usr/bin/nc");
+	assert_string_equal(id->cmdline, "nc");
+	id = pw_process_lookup(c, &owner, 10 * SEC);
+	assert_string_equal(id->exe, "/usr/bin/nc");
+	assert_int_equal(reads(c), 2);
+
+	/* A thread that names itself is no exec. */
+	owner.tid = 51;
+	strcpy(owner.comm, "worker-1");
+	id = pw_process_lookup(c, &owner, 20 * SEC);
+	assert_string_equal(id->exe, "/usr/bin/nc");
 	assert_int_equal(reads(c), 2);
 	pw_process_cache_free(c);
 }
@@ -385,20 +440,20 @@ static void test_cache_evicts_least_recently_used(void **state)
 	put_process(t, 41, 1, "/bin/a", "a");
 	put_process(t, 42, 1, "/bin/b", "b");
 	put_process(t, 43, 1, "/bin/c", "c");
-	pw_process_lookup(c, 41, 0, NS_PER_TICK, 0);
-	pw_process_lookup(c, 42, 0, NS_PER_TICK, 0);
-	pw_process_lookup(c, 41, 0, NS_PER_TICK, 0); /* a is now the most recent */
-	pw_process_lookup(c, 43, 0, NS_PER_TICK, 0); /* evicts b */
+	lookup(c, 41, NS_PER_TICK, 0);
+	lookup(c, 42, NS_PER_TICK, 0);
+	lookup(c, 41, NS_PER_TICK, 0); /* a is now the most recent */
+	lookup(c, 43, NS_PER_TICK, 0); /* evicts b */
 	assert_int_equal(reads(c), 3);
 	pw_process_cache_stats(c, &s);
 	assert_int_equal(s.evictions, 1);
 
-	id = pw_process_lookup(c, 41, 0, NS_PER_TICK, 0);
+	id = lookup(c, 41, NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/bin/a");
-	id = pw_process_lookup(c, 43, 0, NS_PER_TICK, 0);
+	id = lookup(c, 43, NS_PER_TICK, 0);
 	assert_string_equal(id->exe, "/bin/c");
 	assert_int_equal(reads(c), 3);
-	id = pw_process_lookup(c, 42, 0, NS_PER_TICK, 0); /* read again */
+	id = lookup(c, 42, NS_PER_TICK, 0); /* read again */
 	assert_string_equal(id->exe, "/bin/b");
 	assert_int_equal(reads(c), 4);
 	pw_process_cache_free(c);
@@ -420,7 +475,7 @@ static void test_cache_many_processes(void **state)
 	}
 	for (int round = 0; round < 3; round++) {
 		for (pid = 100; pid < 120; pid++) {
-			id = pw_process_lookup(c, pid, 0, (uint64_t)pid * NS_PER_TICK, 0);
+			id = lookup(c, pid, (uint64_t)pid * NS_PER_TICK, 0);
 			snprintf(exe, sizeof(exe), "/bin/p%u", pid);
 			assert_non_null(id->exe);
 			assert_string_equal(id->exe, exe);
@@ -444,6 +499,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_hit_reads_nothing, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_pid_reuse, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_remembers_misses_briefly, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_cache_rereads_after_exec, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_evicts_least_recently_used, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_many_processes, tree_setup, tree_teardown),
 	};
