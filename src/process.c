@@ -119,6 +119,8 @@ long pw_proc_pick_cgroup(const char *text, char *out, size_t out_len)
 	}
 	if (!best)
 		return -ENOENT;
+	if (!out_len)
+		return -EINVAL;
 	if (best_len >= out_len)
 		best_len = out_len - 1;
 	memcpy(out, best, best_len);
