@@ -338,6 +338,21 @@ static bool has_member(const struct pw_json_reader *r, uint32_t obj, uint32_t ke
 	return false;
 }
 
+/* The message quotes the name, cut short and with control characters shown
+ * as '?': error messages end up on terminals and in one-line logs. */
+static int fail_duplicate(struct pw_json_reader *r, size_t pos, const char *key, size_t len)
+{
+	char name[41];
+	size_t i;
+
+	if (len > sizeof(name) - 1)
+		len = sizeof(name) - 1;
+	for (i = 0; i < len; i++)
+		name[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7f ? '?' : key[i];
+	name[len] = '\0';
+	return fail_at(r, pos, "duplicate member name \"%s\"", name);
+}
+
 static int read_object(struct pw_json_reader *r, unsigned int depth, uint32_t index)
 {
 	uint32_t tail = 0, key, key_len, child;
@@ -359,7 +374,7 @@ static int read_object(struct pw_json_reader *r, unsigned int depth, uint32_t in
 		if (err)
 			return err;
 		if (has_member(r, index, key, key_len))
-			return fail_at(r, key_pos, "duplicate member name \"%.40s\"", r->store + key);
+			return fail_duplicate(r, key_pos, r->store + key, key_len);
 		skip_whitespace(r);
 		if (peek(r) != ':')
 			return fail_unexpected(r, "':' after a member name");

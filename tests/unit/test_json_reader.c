@@ -178,6 +178,8 @@ static void test_syntax_errors(void **state)
 	expect_error(r, "{\"a\":1}x", 8, "expected end of input");
 	expect_error(r, "{\"a\":1}{}", 8, "expected end of input");
 	expect_error(r, "{\"a\":1,\"a\":2}", 8, "duplicate member name \"a\"");
+	/* The name is quoted with its control characters made harmless. */
+	expect_error(r, "{\"a\\nb\\u001b\":1,\"a\\nb\\u001b\":2}", 17, "duplicate member name \"a?b?\"");
 	expect_error(r, "{\"a\":", 6, "unexpected end of input");
 	expect_error(r, "[", 2, "unexpected end of input");
 	expect_error(r, "tru", 1, "expected true");
