@@ -152,7 +152,7 @@ static void report_loss(struct pw_output *o, _Atomic uint64_t *pending, const ch
 static void report_losses(struct pw_output *o)
 {
 	report_loss(o, &o->pending_queue_full, "output_queue_full");
-	report_loss(o, &o->pending_write_failed, "output_write_failed");
+	report_loss(o, &o->pending_write_failed, "output_error");
 }
 
 int pw_outputs_emit(struct pw_outputs *set, const struct pw_record *rec)

@@ -4,7 +4,7 @@
  * outputs (files, syslog) have a bounded queue drained by their own writer
  * thread: a slow or dead collector never stalls the ring consumer; what a
  * full queue or a failed write loses is counted and reported in-band with
- * a loss record (reason output_queue_full / output_write_failed) once the
+ * a loss record (reason output_queue_full / output_error) once the
  * output works again, and in the exit summary. */
 #ifndef PW_OUTPUT_H
 #define PW_OUTPUT_H
