@@ -52,7 +52,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind
+.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind fuzz fuzz-regress
 
 all: $(BIN)
 
@@ -121,6 +121,40 @@ valgrind: $(UNIT_BINS)
 	$(Q)if [ "$(SANITIZE)" = 1 ]; then echo "valgrind: not with SANITIZE=1 (ASan binaries do not run under valgrind)" >&2; exit 2; fi
 	$(Q)UNIT_WRAPPER="$(VALGRIND)" scripts/run-unit.sh $(UNIT_BINS)
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c): clang with ASan+UBSan, every
+# module built again with coverage into $(FUZZ_DIR). `make fuzz` runs each for
+# FUZZ_SECONDS; `make fuzz-regress` replays the committed corpora once.
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_OBJS := $(patsubst $(OUTPUT)/%.o,$(FUZZ_DIR)/obj/%.o,$(LIB_OBJS))
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
+$(FUZZ_DIR)/obj:
+	$(Q)mkdir -p $@
+
+$(FUZZ_DIR)/obj/loader.o: $(SKEL)
+
+$(FUZZ_DIR)/obj/%.o: src/%.c | $(FUZZ_DIR)/obj
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/obj/services_table.o: $(OUTPUT)/services_table.c | $(FUZZ_DIR)/obj
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) -MF $@.d -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		$< $(FUZZ_LIB_OBJS) $(LIBBPF_A) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)scripts/run-fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_DIR)/work $(FUZZ_BINS)
+
+fuzz-regress: $(FUZZ_BINS)
+	$(Q)scripts/run-fuzz.sh regress $(FUZZ_BINS)
+
 integration: $(BIN) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
 
@@ -141,3 +175,4 @@ clean:
 	rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/*.d)
+-include $(wildcard $(OUTPUT)/fuzz/obj/*.d $(OUTPUT)/fuzz/*.d)
