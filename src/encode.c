@@ -287,6 +287,24 @@ static const char *action_color(const struct pw_record *rec)
 	}
 }
 
+/* In place, for text that reaches a terminal: C0 controls, DEL and the C1
+ * controls as UTF-8 encodes them (C2 80..C2 9F; U+009B is CSI) become '?',
+ * so no name can move the cursor or fake a line (C1 found by fuzz_json_escape). */
+static void text_sanitize(char *s)
+{
+	unsigned char *c;
+
+	for (c = (unsigned char *)s; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f) {
+			*c = '?';
+		} else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) {
+			c[0] = '?';
+			c[1] = '?';
+			c++;
+		}
+	}
+}
+
 /* "127.0.0.1:8080 (http-alt)" or "[::1]:22 (ssh)"; "-" when absent. */
 static void text_endpoint(char *out, size_t len, uint16_t family, const uint8_t addr[16],
 			  uint16_t port, const char *service, bool present)
@@ -299,6 +317,7 @@ static void text_endpoint(char *out, size_t len, uint16_t family, const uint8_t 
 	}
 	snprintf(out, len, family == AF_INET6 ? "[%s]:%u%s%s%s" : "%s:%u%s%s%s", ip, port,
 		 service ? " (" : "", service ? service : "", service ? ")" : "");
+	text_sanitize(out);
 }
 
 /* The comm, with anything unprintable shown as '?' so a hostile process
@@ -329,9 +348,7 @@ static int text_item(struct pw_buf *out, size_t start, const char *fmt, ...)
 	va_end(ap);
 	/* Names in an item (user, alert reason) come from outside: no control
 	 * character reaches the terminal. */
-	for (char *c = item; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	text_sanitize(item);
 	if (out->len > start && pw_buf_putc(out, ' '))
 		return -ENOMEM;
 	return pw_buf_puts(out, item);

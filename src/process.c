@@ -47,7 +47,9 @@ bool pw_proc_same_start(uint64_t start_ns, uint64_t start_ticks, long clock_tick
 {
 	uint64_t ns_per_tick, expected;
 
-	if (clock_ticks <= 0)
+	/* Above 1e9 a tick is shorter than the nanosecond the division below
+	 * needs (found by fuzz_proc: division by zero). */
+	if (clock_ticks <= 0 || (uint64_t)clock_ticks > NSEC_PER_SEC)
 		return false;
 	/* The kernel prints nsec_to_clock_t(start_boottime): rounded down. */
 	ns_per_tick = NSEC_PER_SEC / (uint64_t)clock_ticks;
