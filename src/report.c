@@ -578,13 +578,17 @@ static int bad_event(struct event *e, const char *fmt, ...)
 static int get_string(struct event *e, const char *path, const char **out)
 {
 	const struct pw_jval *v = pw_jval_path(&e->r->reader, e->root, path);
+	size_t len;
 
 	*out = NULL;
 	if (!v || v->type == PW_JVAL_NULL)
 		return 0;
 	if (v->type != PW_JVAL_STRING)
 		return bad_event(e, "%s: expected a string", path);
-	*out = pw_jval_string(&e->r->reader, v, NULL);
+	*out = pw_jval_string(&e->r->reader, v, &len);
+	/* No field of the contract holds a NUL; as C strings they would be cut. */
+	if (strlen(*out) != len)
+		return bad_event(e, "%s: NUL character in string", path);
 	return 0;
 }
 
@@ -761,58 +765,84 @@ static void close_socket(struct pw_report *r, const struct socket_fields *f, boo
 		row->counts[SK_OPEN] = 0;
 }
 
-/* A snapshot socket is an open port when it is not a connection. */
-static bool snapshot_is_open_port(struct event *e, const struct socket_fields *f)
+/* A snapshot socket is an open port when it is not a connection: a TCP
+ * socket in LISTEN, or any UDP socket. */
+static int snapshot_is_open_port(struct event *e, const struct socket_fields *f, bool *open)
 {
-	const char *state = NULL;
+	const char *state;
+	int err = get_string(e, "tcp.state", &state);
 
-	get_string(e, "tcp.state", &state);
+	if (err)
+		return err;
 	if (f->transport && !strcmp(f->transport, "tcp"))
-		return state ? !strcmp(state, "LISTEN") : !(f->has_remote_port && f->remote_port);
-	return true;
+		*open = state ? !strcmp(state, "LISTEN") : !(f->has_remote_port && f->remote_port);
+	else
+		*open = true;
+	return 0;
 }
 
+/* Columns of REMOTE_PORTS and PEERS counts. */
+enum { RP_CONNECTS, RP_CONNECTED, RP_FAILED };
+enum { PEER_CONNECTIONS, PEER_OUTBOUND, PEER_INBOUND, PEER_FAILED };
+
+static int count_peer(struct pw_report *r, const struct socket_fields *f, unsigned int column)
+{
+	struct pw_report_value keys[1] = { str_value(f->remote_ip) };
+	int err;
+
+	if (!f->remote_ip)
+		return 0;
+	err = table_count(&r->tables[PW_TABLE_PEERS], keys, column, 1);
+	if (!err && (column == PEER_OUTBOUND || column == PEER_INBOUND))
+		err = table_count(&r->tables[PW_TABLE_PEERS], keys, PEER_CONNECTIONS, 1);
+	return err;
+}
+
+/* connect, connected or connect_failed: column of REMOTE_PORTS. */
+static int count_outbound(struct pw_report *r, const struct socket_fields *f, unsigned int column)
+{
+	struct pw_report_table *ports = &r->tables[PW_TABLE_REMOTE_PORTS];
+	struct pw_report_value keys[4];
+	struct pw_report_row *row;
+	bool added;
+	int err;
+
+	keys[0] = int_value(f->has_remote_port, f->remote_port);
+	keys[1] = str_value(f->transport);
+	err = table_get(ports, keys, &row, &added);
+	if (err)
+		return err;
+	row->counts[column]++;
+	if (added)
+		err = set_field(ports, row, 2, str_value(f->remote_service)) ?:
+		      set_field(ports, row, 3, str_value(category_of(f->has_remote_port, f->remote_port)));
+	if (err)
+		return err;
+	if (column == RP_CONNECTS)
+		return count_peer(r, f, PEER_OUTBOUND);
+	if (column != RP_FAILED)
+		return 0;
+	keys[0] = str_value(f->remote_ip);
+	keys[1] = int_value(f->has_remote_port, f->remote_port);
+	keys[2] = str_value(f->remote_service);
+	keys[3] = str_value(f->comm);
+	return count_peer(r, f, PEER_FAILED) ?:
+	       table_count(&r->tables[PW_TABLE_CONNECT_FAILURES], keys, 0, 1);
+}
+
+/* An outbound connection counts once as a connection, at its connect:
+ * connected and connect_failed say how it ended. */
 static int count_connection(struct pw_report *r, const struct socket_fields *f)
 {
-	struct pw_report_value port_keys[2], peer_keys[1], failure_keys[4];
-	struct pw_report_table *ports = &r->tables[PW_TABLE_REMOTE_PORTS];
-	struct pw_report_row *row;
-	const char *a = f->action;
-	bool added;
-	int err = 0;
-
-	port_keys[0] = int_value(f->has_remote_port, f->remote_port);
-	port_keys[1] = str_value(f->transport);
-	peer_keys[0] = str_value(f->remote_ip);
-	if (!strcmp(a, "connect") || !strcmp(a, "connected") || !strcmp(a, "connect_failed")) {
-		/* Columns of REMOTE_PORTS: connects, connected, failed. */
-		unsigned int c = !strcmp(a, "connect") ? 0 : !strcmp(a, "connected") ? 1 : 2;
-
-		err = table_get(ports, port_keys, &row, &added);
-		if (err)
-			return err;
-		row->counts[c]++;
-		if (added) {
-			err = err ?: set_field(ports, row, 2, str_value(f->remote_service));
-			err = err ?: set_field(ports, row, 3,
-					       str_value(category_of(f->has_remote_port, f->remote_port)));
-		}
-		if (c == 0) {
-			err = err ?: table_count(&r->tables[PW_TABLE_PEERS], peer_keys, 0, 1);
-			err = err ?: table_count(&r->tables[PW_TABLE_PEERS], peer_keys, 1, 1);
-		} else if (c == 2) {
-			err = err ?: table_count(&r->tables[PW_TABLE_PEERS], peer_keys, 3, 1);
-			failure_keys[0] = str_value(f->remote_ip);
-			failure_keys[1] = int_value(f->has_remote_port, f->remote_port);
-			failure_keys[2] = str_value(f->remote_service);
-			failure_keys[3] = str_value(f->comm);
-			err = err ?: table_count(&r->tables[PW_TABLE_CONNECT_FAILURES], failure_keys, 0, 1);
-		}
-	} else if (!strcmp(a, "accepted")) {
-		err = err ?: table_count(&r->tables[PW_TABLE_PEERS], peer_keys, 0, 1);
-		err = err ?: table_count(&r->tables[PW_TABLE_PEERS], peer_keys, 2, 1);
-	}
-	return err;
+	if (!strcmp(f->action, "connect"))
+		return count_outbound(r, f, RP_CONNECTS);
+	if (!strcmp(f->action, "connected"))
+		return count_outbound(r, f, RP_CONNECTED);
+	if (!strcmp(f->action, "connect_failed"))
+		return count_outbound(r, f, RP_FAILED);
+	if (!strcmp(f->action, "accepted"))
+		return count_peer(r, f, PEER_INBOUND);
+	return 0;
 }
 
 static int account_socket_event(struct event *e, const char *type)
@@ -835,9 +865,12 @@ static int account_socket_event(struct event *e, const char *type)
 		return table_count(&r->tables[PW_TABLE_ALERTS], keys, 0, 1);
 	}
 	if (!strcmp(type, "snapshot")) {
-		if (!strcmp(f.action, "existing") && snapshot_is_open_port(e, &f))
-			return open_socket(r, &f);
-		return 0;
+		bool open;
+
+		err = snapshot_is_open_port(e, &f, &open);
+		if (err || !open || strcmp(f.action, "existing"))
+			return err;
+		return open_socket(r, &f);
 	}
 	if (!strcmp(f.action, "listen") || (!strcmp(type, "bind") && !strcmp(f.action, "bind"))) {
 		err = open_socket(r, &f);

@@ -290,6 +290,35 @@ static void test_malformed_message_is_clean(void **state)
 	assert_string_equal(r->kept[0].message, "type: unknown type \"x?[31m\"");
 }
 
+/* A line that fails a check is not counted anywhere, not even in part. */
+static void test_rejected_fields(void **state)
+{
+	struct pw_report *r = *state;
+
+	add(r, "{\"schema_version\":1,\"time\":\"2026-11-20T09:00:00Z\",\"type\":\"state\\u0000x\"}");
+	add(r, "{\"schema_version\":1,\"time\":\"2026-11-20T09:00:00Z\",\"type\":\"snapshot\","
+	       "\"action\":\"existing\",\"transport\":\"tcp\",\"local\":{\"ip\":\"::\",\"port\":22},"
+	       "\"tcp\":{\"state\":1}}");
+	add(r, "{\"schema_version\":1,\"time\":\"2026-11-20T09:00:00Z\",\"type\":\"loss\",\"lost\":-1}");
+	add(r, "{\"schema_version\":1,\"time\":\"2026-11-20T09:00:00Z\",\"type\":\"bind\","
+	       "\"action\":\"bind\",\"local\":{\"ip\":\"::\",\"port\":22},\"sock_cookie\":-5}");
+	/* An accepted connection without a remote address is no peer. */
+	add(r, "{\"schema_version\":1,\"time\":\"2026-11-20T09:00:00Z\",\"type\":\"state\","
+	       "\"action\":\"accepted\",\"transport\":\"tcp\",\"local\":{\"ip\":\"::\",\"port\":22}}");
+	assert_int_equal(pw_report_finish(r), 0);
+	assert_int_equal(r->malformed, 4);
+	assert_string_equal(r->kept[0].message, "type: NUL character in string");
+	assert_string_equal(r->kept[1].message, "tcp.state: expected a string");
+	assert_string_equal(r->kept[2].message, "lost: expected an unsigned integer");
+	assert_string_equal(r->kept[3].message, "sock_cookie: expected an unsigned integer");
+	assert_int_equal(r->events, 1);
+	assert_int_equal(r->lost, 0);
+	assert_int_equal(pw_report_table(r, PW_TABLE_OPEN_PORTS)->nrows, 0);
+	assert_int_equal(pw_report_table(r, PW_TABLE_LOSS)->nrows, 0);
+	assert_int_equal(pw_report_table(r, PW_TABLE_PEERS)->nrows, 0);
+	assert_int_equal(pw_report_table(r, PW_TABLE_EVENTS)->nrows, 1);
+}
+
 static void add_hostile(struct pw_report *r)
 {
 	add(r, "{\"schema_version\":1,\"time\":\"2026-11-20T09:00:00Z\",\"host\":\"h\",\"type\":\"state\","
@@ -395,6 +424,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alerts_loss_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_message_is_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_view, setup, teardown),
