@@ -14,7 +14,7 @@ import zlib
 
 import pytest
 
-from conftest import REPO, binary, validate_events
+from conftest import REPO, Peer, binary, free_port, validate_events
 
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "capture.ndjson")
 FIXTURE_LINES = 61
@@ -321,3 +321,64 @@ def test_html_report_renders_in_chromium(tmp_path):
     assert colours[(0x0B, 0x4F, 0x6C)] > 1000
     assert colours[(0x2F, 0x80, 0xED)] > 1000
     assert colours[(0xF7, 0xF9, 0xFB)] > 100000
+
+
+def test_report_on_a_live_capture(tracers, tmp_path):
+    """Record the real tracer while our own processes listen, bind, connect and
+    fail, then check that the report tells exactly that story."""
+    server_port, dead_port = free_port(), free_port()
+    server = Peer("server", "--port", server_port, "--accepts", 2, comm="pwrsrv", wait=True)
+    holder = Peer("bind", "--listen", "--hold", comm="pwrhold", wait=True)
+    udp = Peer("bind", "--proto", "udp", "--addr", "0.0.0.0", "--hold", comm="pwrudp", wait=True)
+    clients = [Peer("client", "--port", server_port, "--send", 100, comm="pwrcli", wait=True)
+               for _ in range(2)]
+    failing = Peer("client", "--port", dead_port, comm="pwrfail", wait=True)
+    peers = [server, holder, udp, *clients, failing]
+    tracer = tracers("-p", ",".join(str(p.pid) for p in peers))
+    server.go()
+    server.expect("listening")
+    for peer in (holder, udp):
+        peer.go()
+        peer.expect("bound")
+    hold_port = int(holder.said["bound"])
+    udp_port = int(udp.said["bound"])
+    for client in clients:
+        client.go()
+        client.finish()
+    server.finish()
+    failing.go()
+    failing.proc.wait(30)  # connection refused: it exits with an error, as it should
+    assert tracer.wait_for(lambda e: e.get("action") == "connect_failed"
+                           and e["process"]["pid"] == failing.pid)
+    assert tracer.wait_for(lambda e: e.get("action") == "listen_close"
+                           and e["process"]["pid"] == server.pid)
+    tracer.stop()
+    for peer in (holder, udp):
+        peer.finish()
+
+    capture = tmp_path / "live.ndjson"
+    capture.write_text("".join(tracer.stdout_lines))
+    events = tracer.events()
+    doc = report_json(str(capture))
+    assert doc["events"] == len(events)
+    assert doc["malformed"]["count"] == 0
+    assert {(r["type"], r["action"]): r["events"] for r in doc["events_by_type"]} == \
+        dict(collections.Counter((e["type"], e.get("action")) for e in events))
+
+    listeners = {r["process"]: (r["ports"], r["sockets"], r["open"]) for r in doc["listeners"]}
+    assert listeners["pwrsrv"] == (f"{server_port}/tcp", 1, 0)
+    assert listeners["pwrhold"] == (f"{hold_port}/tcp", 1, 1)
+    assert listeners["pwrudp"] == (f"{udp_port}/udp", 1, 1)
+    ours = [r for r in doc["open_ports"] if r["process"] in ("pwrsrv", "pwrhold", "pwrudp")]
+    assert rows(sorted(ours, key=lambda r: r["process"]),
+                "process", "port", "transport", "address", "scope", "pid") == [
+        ("pwrhold", hold_port, "tcp", "127.0.0.1", "loopback", holder.pid),
+        ("pwrudp", udp_port, "udp", "0.0.0.0", "any", udp.pid)]
+
+    remote = {r["port"]: (r["connects"], r["connected"], r["failed"]) for r in doc["remote_ports"]}
+    assert remote[server_port] == (2, 2, 0)
+    assert remote[dead_port] == (1, 0, 1)
+    assert rows(doc["connect_failures"], "address", "port", "process", "failures") == [
+        ("127.0.0.1", dead_port, "pwrfail", 1)]
+    peer_row = {r["address"]: r for r in doc["peers"]}["127.0.0.1"]
+    assert (peer_row["outbound"], peer_row["inbound"], peer_row["failed"]) == (3, 2, 1)
