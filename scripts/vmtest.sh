@@ -6,11 +6,15 @@
 # initramfs; the guest's PID 1 is scripts/vmtest/guest-init.sh, which reports
 # on the second serial port. See docs/vmtest.md.
 #
-#   scripts/vmtest.sh [--kernel PKG] [--rebuild] [--pytest-args "ARGS"]
+#   scripts/vmtest.sh [--kernel PKG] [--rebuild] [--pytest-args "ARGS"] [--exec "CMD"]
+#
+# --exec runs CMD (a shell command, in the guest's copy of the work tree)
+# instead of the suite: to look at what a kernel does differently.
 #
 # Needs root (debootstrap) and build/portwarden (`make` first; `make vmtest`
-# does both; PORTWARDEN=PATH picks another binary). Exit status: 0 when the suite passed and the hooks were the ones
-# expected, 1 on a test failure, 2 on a setup error.
+# does both; PORTWARDEN=PATH picks another binary). Exit status: 0 when the
+# suite passed and the hooks were the ones expected, 1 on a test failure,
+# 2 on a setup error.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +28,7 @@ expect_fexit=${VMTEST_EXPECT_FEXIT:-1}
 kernel_pkg=${VMTEST_KERNEL:-}
 binary=${PORTWARDEN:-$repo/build/portwarden}
 pytest_args=""
+exec_cmd=""
 rebuild=0
 # What the guest needs to run the tracer (libc, libelf, zlib: libbpf is
 # linked in) and the integration tests. Changing this list rebuilds the rootfs.
@@ -43,7 +48,7 @@ say() {
 }
 
 usage() {
-	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel_pkg=${2:?--kernel needs a package name}; shift 2 ;;
 	--rebuild) rebuild=1; shift ;;
 	--pytest-args) pytest_args=${2?--pytest-args needs a value}; shift 2 ;;
+	--exec) exec_cmd=${2:?--exec needs a command}; shift 2 ;;
 	-h|--help) usage 0 ;;
 	*) echo "vmtest: unknown argument '$1'" >&2; usage 2 ;;
 	esac
@@ -171,6 +177,7 @@ build_payload_cpio() {
 	rm -rf "$stage"
 	mkdir -p "$stage/vmtest" "$stage/repo/build"
 	install -m 0755 "$repo/scripts/vmtest/guest-init.sh" "$stage/vmtest/init"
+	[ -z "$exec_cmd" ] || printf '%s\n' "$exec_cmd" >"$stage/vmtest/exec"
 	if [ -d "$repo/.git" ] && command -v git >/dev/null 2>&1; then
 		(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
 			grep -zv '^build/' | cpio -0 -pdm --quiet "$stage/repo" 2>/dev/null) || true
@@ -219,7 +226,8 @@ judge() {
 		echo "hooks (auto):  $hooks_auto"
 		echo "hooks (fexit): $hooks_fexit"
 		grep -E '^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) ' "$out/report.txt" || true
-		grep -E '^=+ .* in [0-9.]+s' "$out/report.txt" | tail -1 || true
+		grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected).* in [0-9.]+s' \
+			"$out/report.txt" | tail -1 || true
 	} >"$out/summary.txt"
 	echo "---- vmtest summary (${out#$repo/}/summary.txt) ----"
 	cat "$out/summary.txt"

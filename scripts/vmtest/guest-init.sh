@@ -75,9 +75,13 @@ run_tests() {
 	echo "VMTEST hooks fexit $(hook_line --bind-hook fexit)"
 	cd /repo || return 1
 	start=$(date +%s)
-	# shellcheck disable=SC2086
-	timeout "${VMTEST_SUITE_TIMEOUT:-780}" python3 -m pytest -p no:cacheprovider -rA \
-		${VMTEST_PYTEST_ARGS:--q} tests/integration 2>&1
+	if [ -f /vmtest/exec ]; then
+		timeout "${VMTEST_SUITE_TIMEOUT:-780}" bash /vmtest/exec 2>&1
+	else
+		# shellcheck disable=SC2086
+		timeout "${VMTEST_SUITE_TIMEOUT:-780}" python3 -m pytest -p no:cacheprovider -rA \
+			${VMTEST_PYTEST_ARGS:--q --durations=10} tests/integration 2>&1
+	fi
 	status=$?
 	end=$(date +%s)
 	echo "VMTEST suite_seconds $((end - start))"
