@@ -389,6 +389,7 @@ static const char html_head[] =
 	"margin:6px 0}\n"
 	"svg.chart text{font-size:12px;fill:#1f2933}\n"
 	".bad{color:#b42318}\n"
+	"div.scroll{overflow-x:auto;max-width:100%}\n"
 	"</style>\n</head>\n<body>\n";
 
 static const char *const bar_colors[] = { "#2f80ed", "#27ae60", "#f2994a", "#9b51e0",
@@ -483,7 +484,7 @@ static void html_table(struct pw_buf *out, const struct pw_report_table *t,
 		return;
 	}
 	html_chart(out, t, v);
-	pw_buf_puts(out, "<table>\n<thead><tr>");
+	pw_buf_puts(out, "<div class=\"scroll\"><table>\n<thead><tr>");
 	for (c = 0; c < ncols; c++)
 		pw_buf_printf(out, "<th%s>%s</th>", column_is_number(spec, c) ? " class=\"n\"" : "",
 			      c < spec->nfields ? spec->field_names[c]
@@ -499,7 +500,7 @@ static void html_table(struct pw_buf *out, const struct pw_report_table *t,
 		}
 		pw_buf_puts(out, "</tr>\n");
 	}
-	pw_buf_puts(out, "</tbody>\n</table>\n");
+	pw_buf_puts(out, "</tbody>\n</table></div>\n");
 	if (shown < t->nrows)
 		pw_buf_printf(out, "<p class=\"more\">%zu more not shown.</p>\n", t->nrows - shown);
 	pw_buf_puts(out, "</section>\n");
