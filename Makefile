@@ -155,8 +155,17 @@ fuzz: $(FUZZ_BINS)
 fuzz-regress: $(FUZZ_BINS)
 	$(Q)scripts/run-fuzz.sh regress $(FUZZ_BINS)
 
-integration: $(BIN) check-root
-	$(Q)PORTWARDEN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration
+# Small C peers the integration tests run (e.g. io_uring binds).
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+
+$(OUTPUT)/tests/helpers/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+integration: $(BIN) $(TEST_HELPERS) check-root
+	$(Q)PORTWARDEN=$(abspath $(BIN)) PW_HELPERS=$(abspath $(OUTPUT))/tests/helpers \
+		$(PYTHON) -m pytest -q tests/integration
 
 # The integration suite again on Debian's 6.1 kernel under qemu; not part of
 # `make test` (see docs/vmtest.md). VMTEST_ARGS="--kernel PKG" picks another.

@@ -509,6 +509,64 @@ int BPF_PROG(inet6_bind_exit, struct socket *sock, struct sockaddr *uaddr, int a
 			 PW_HOOK_BIND_FEXIT);
 }
 
+/* cgroup post_bind path: runs inside the kernel's bind for every inet
+ * socket of every cgroup, whoever called it, so it also sees the binds the
+ * syscall tracepoints miss (io_uring's IORING_OP_BIND). It only sees binds
+ * that succeeded, and a bind(2) in flight is left to the syscall exit,
+ * which knows the result and the requested port. */
+static __always_inline int post_bind(struct bpf_sock *ctx, bool v6)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	struct pw_event *ev;
+	__u32 ip6[4];
+
+	if (!(class_mask & PW_CLASS_BIND) || bpf_map_lookup_elem(&bind_calls, &pid_tgid))
+		return 1;
+	ev = scratch_event(PW_EVENT_BIND);
+	if (!ev)
+		return 1;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->hook = PW_HOOK_BIND_CGROUP;
+	/* Each attach point may read only its own family's address. */
+	ev->family = v6 ? AF_INET6 : AF_INET;
+	ev->protocol = ctx->protocol;
+	ev->sock_type = ctx->type;
+	if (!v6) {
+		__u32 ip4 = ctx->src_ip4;
+
+		__builtin_memcpy(ev->saddr, &ip4, 4);
+	} else {
+		ip6[0] = ctx->src_ip6[0];
+		ip6[1] = ctx->src_ip6[1];
+		ip6[2] = ctx->src_ip6[2];
+		ip6[3] = ctx->src_ip6[3];
+		__builtin_memcpy(ev->saddr, ip6, sizeof(ip6));
+	}
+	ev->sport = ctx->src_port;
+	/* What was asked for is not visible here: the bound port stands in. */
+	ev->requested_port = ev->sport;
+	ev->sock_cookie = bpf_get_socket_cookie(ctx);
+	task_fill_current(&ev->owner);
+	ev->attribution = PW_ATTR_SYSCALL;
+	task = (struct task_struct *)bpf_get_current_task();
+	ev->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	submit(ev);
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int post_bind4(struct bpf_sock *ctx)
+{
+	return post_bind(ctx, false);
+}
+
+SEC("cgroup/post_bind6")
+int post_bind6(struct bpf_sock *ctx)
+{
+	return post_bind(ctx, true);
+}
+
 /* ---- ownership learnt from accept() ---- */
 
 static __always_inline int accepted(long fd)

@@ -31,7 +31,9 @@ static __always_inline void task_fill_current(struct pw_task *t)
 	t->uid = (__u32)uid_gid;
 	t->gid = uid_gid >> 32;
 	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	t->start_ns = task_start_boottime(task);
+	/* The process's start time (its group leader's), which /proc/PID/stat shows:
+	 * a worker thread's own start time would not match it. */
+	t->start_ns = task_start_boottime(BPF_CORE_READ(task, group_leader));
 	t->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }

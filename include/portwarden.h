@@ -35,6 +35,7 @@ enum pw_hook {
 	PW_HOOK_STATE_TRACEPOINT = 2,
 	PW_HOOK_BIND_FEXIT = 3,
 	PW_HOOK_BIND_SYSCALL = 4,
+	PW_HOOK_BIND_CGROUP = 5, /* cgroup post_bind: binds outside bind(2), e.g. io_uring */
 };
 
 /* Linux TCP states (include/net/tcp_states.h); stable kernel ABI. */

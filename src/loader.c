@@ -24,6 +24,7 @@ static const char *const bind_fexit_progs[] = { "inet_bind_exit", "inet6_bind_ex
 static const char *const bind_syscall_progs[] = { "bind_enter", "bind_exit", NULL };
 static const char *const accept_progs[] = { "accept4_exit", "accept_exit", NULL };
 static const char *const cookie_progs[] = { "sock_create", NULL };
+static const char *const post_bind_progs[] = { "post_bind4", "post_bind6", NULL };
 
 __attribute__((format(printf, 3, 4))) static void say(char *err, size_t err_len, const char *fmt,
 						       ...)
@@ -182,6 +183,20 @@ static int choose_hooks(struct pw_loader *loader, const struct pw_options *opts,
 		}
 	}
 
+	/* With the syscall bind hook, cgroup post_bind adds the binds made
+	 * outside bind(2) (io_uring); fexit already sees those. */
+	loader->binds_outside_syscall = false;
+	if (loader->bind_hook == PW_BIND_HOOK_SYSCALL && loader->cgroup_fd >= 0 &&
+	    (opts->classes & PW_CLASS_BIND)) {
+		probe_err = probe(loader, post_bind_progs);
+		loader->binds_outside_syscall = !probe_err;
+		if (probe_err && opts->verbose)
+			fprintf(stderr,
+				"portwarden: cgroup post_bind hook unavailable (%s): binds made outside "
+				"bind(2), e.g. through io_uring, are not seen\n",
+				strerror(-probe_err));
+	}
+
 	loader->cookies_at_create = false;
 	if (loader->cgroup_fd >= 0) {
 		probe_err = probe(loader, cookie_progs);
@@ -257,7 +272,7 @@ static void explain_failure(int code, const char *what, char *err, size_t err_le
 int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, char *err,
 		    size_t err_len)
 {
-	const char *const *lists[5] = { 0 };
+	const char *const *lists[6] = { 0 };
 	const char *failed = NULL;
 	int n = 0, code;
 
@@ -284,6 +299,8 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 	if (opts->classes & PW_CLASS_BIND)
 		lists[n++] = loader->bind_hook == PW_BIND_HOOK_FEXIT ? bind_fexit_progs
 								     : bind_syscall_progs;
+	if (loader->binds_outside_syscall)
+		lists[n++] = post_bind_progs;
 	lists[n++] = accept_progs;
 	if (loader->cookies_at_create)
 		lists[n++] = cookie_progs;

@@ -9,7 +9,7 @@
 #include "options.h"
 #include "portwarden.h"
 
-#define PW_MAX_LINKS 8
+#define PW_MAX_LINKS 12
 
 struct portwarden_bpf;
 struct bpf_link;
@@ -22,6 +22,7 @@ struct pw_loader {
 	enum pw_state_hook state_hook; /* the active one, never AUTO once started */
 	enum pw_bind_hook bind_hook;
 	bool cookies_at_create; /* cgroup sock_create program attached */
+	bool binds_outside_syscall; /* cgroup post_bind programs attached (io_uring binds) */
 };
 
 /* Probe, load and attach. Returns 0, or a negative errno with a one-line

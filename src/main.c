@@ -318,9 +318,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portwarden: %s\n", err);
 		goto cleanup;
 	}
-	fprintf(stderr, "portwarden: tracing (state hook: %s, bind hook: %s, cookies: %s)\n",
+	fprintf(stderr, "portwarden: tracing (state hook: %s, bind hook: %s%s, cookies: %s)\n",
 		(opts.classes & (PW_CLASS_STATE | PW_CLASS_LISTEN)) ? pw_state_hook_name(loader.state_hook) : "off",
 		(opts.classes & PW_CLASS_BIND) ? pw_bind_hook_name(loader.bind_hook) : "off",
+		loader.binds_outside_syscall ? " + cgroup post_bind" : "",
 		loader.cookies_at_create ? "at socket creation" : "when the kernel has one");
 
 	while (!exiting && !pipeline.sink.closed) {

@@ -44,6 +44,7 @@ static const char *const hooks[] = {
 	[PW_HOOK_STATE_TRACEPOINT] = "tracepoint",
 	[PW_HOOK_BIND_FEXIT] = "fexit",
 	[PW_HOOK_BIND_SYSCALL] = "syscall",
+	[PW_HOOK_BIND_CGROUP] = "cgroup",
 };
 
 /* Every errno Linux defines (asm-generic numbering, through the libc macros
