@@ -46,7 +46,6 @@ struct pw_report_table_spec {
 	int sort_count;  /* rows by this count, largest first, then by fields; -1: fields only */
 	int chart_count; /* count drawn as bars in HTML; -1: no chart */
 	bool top_only;   /* text and HTML show the first --top rows */
-	bool in_output;  /* false for working tables the views never show */
 };
 
 struct pw_report_table {
