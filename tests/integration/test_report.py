@@ -382,3 +382,19 @@ def test_report_on_a_live_capture(tracers, tmp_path):
         ("127.0.0.1", dead_port, "pwrfail", 1)]
     peer_row = {r["address"]: r for r in doc["peers"]}["127.0.0.1"]
     assert (peer_row["outbound"], peer_row["inbound"], peer_row["failed"]) == (3, 2, 1)
+
+
+def test_line_length_limit():
+    """A line of up to 1 MiB is read; a longer one is skipped to its end and
+    counted, and the lines after it are read as usual."""
+    with open(FIXTURE) as f:
+        first, second, third = f.read().splitlines()[:3]
+    exact = '{"schema_version":1,"time":"2026-11-20T09:00:00Z","type":"stats","pad":"'
+    exact += "b" * ((1 << 20) - len(exact) - 2) + '"}'
+    assert len(exact) == 1 << 20
+    too_long = exact[:-2] + 'b"}'
+    data = "\n".join([first, "[" * (3 << 20), second, exact, too_long, third]) + "\n"
+    doc = report_json("-", stdin=data.encode())
+    assert doc["events"] == 4
+    assert [(m["line"], m["error"]) for m in doc["malformed"]["first"]] == [
+        (2, "line longer than 1048576 bytes"), (5, "line longer than 1048576 bytes")]
