@@ -562,7 +562,8 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 		}
 	}
 	infer_directions(&list);
-	qsort(list.events, list.len, sizeof(*list.events), compare_events);
+	if (list.len) /* qsort's base must not be NULL, even for 0 elements */
+		qsort(list.events, list.len, sizeof(*list.events), compare_events);
 	for (i = 0; i < list.len; i++) {
 		code = fn(ctx, &list.events[i]);
 		if (code)

@@ -161,7 +161,8 @@ static int load_services_file(struct pw_services *s, FILE *f)
 		err = -EIO;
 		goto cleanup;
 	}
-	qsort(s->local, s->local_len, sizeof(*s->local), compare_local);
+	if (s->local_len) /* qsort's base must not be NULL, even for 0 elements */
+		qsort(s->local, s->local_len, sizeof(*s->local), compare_local);
 	for (i = 0, kept = 0; i < s->local_len; i++) {
 		if (kept && s->local[kept - 1].key == s->local[i].key) {
 			free(s->local[i].name);
