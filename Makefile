@@ -52,7 +52,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind fuzz fuzz-regress
+.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind fuzz fuzz-regress soak
 
 all: $(BIN)
 
@@ -166,6 +166,14 @@ $(OUTPUT)/tests/helpers/%: tests/helpers/%.c
 integration: $(BIN) $(TEST_HELPERS) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) PW_HELPERS=$(abspath $(OUTPUT))/tests/helpers \
 		$(PYTHON) -m pytest -q tests/integration
+
+# Minutes of connection storm under the tracer: RSS over time and loss
+# (issue 7). Not part of `make test`. SOAK_MINUTES=5 by default.
+SOAK_MINUTES ?= 5
+soak: $(BIN) check-root
+	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) $(OUTPUT)/bench/storm
+	$(Q)$(PYTHON) scripts/soak.py --tracer $(BIN) --storm $(OUTPUT)/bench/storm \
+		--minutes $(SOAK_MINUTES) --out $(OUTPUT)/soak/result.json
 
 # The integration suite again on Debian's 6.1 kernel under qemu; not part of
 # `make test` (see docs/vmtest.md). VMTEST_ARGS="--kernel PKG" picks another.
