@@ -67,7 +67,10 @@ static const struct option long_options[] = {
 void pw_options_usage(FILE *out)
 {
 	fputs("Usage: portwarden [OPTION]...\n"
+	      "       portwarden ports [--all] [--json] [--policy FILE]   open ports now (--help)\n"
+	      "       portwarden report [--json|--html] FILE...           audit summary of a capture\n"
 	      "Trace TCP state changes and bind() calls live, attributed to the socket's owner.\n"
+	      "Starts with the sockets already open (type snapshot), then the live events.\n"
 	      "\n"
 	      "Output:\n"
 	      "  -j, --json               JSON lines (same as --format json)\n"
