@@ -9,6 +9,23 @@ int pw_addr_format(uint16_t family, const uint8_t addr[16], char *out, size_t le
 {
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
+	if (family == AF_INET && len >= 16) {
+		/* Dotted quad by hand: inet_ntop goes through sprintf. */
+		char *p = out;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return 0;
+	}
 	if (len > (size_t)(socklen_t)-1)
 		len = (socklen_t)-1;
 	if (!inet_ntop(family, addr, out, (socklen_t)len))

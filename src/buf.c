@@ -41,6 +41,8 @@ static int reserve(struct pw_buf *b, size_t n)
 
 	if (b->failed)
 		return -ENOMEM;
+	if (n < b->cap - b->len) /* the common case: room already there */
+		return 0;
 	if (n > SIZE_MAX - 1 - b->len)
 		goto fail;
 	need = b->len + n + 1;
@@ -82,7 +84,13 @@ int pw_buf_append(struct pw_buf *b, const void *p, size_t n)
 
 int pw_buf_putc(struct pw_buf *b, char c)
 {
-	return pw_buf_append(b, &c, 1);
+	int err = reserve(b, 1);
+
+	if (err)
+		return err;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 int pw_buf_puts(struct pw_buf *b, const char *s)

@@ -7,6 +7,43 @@
 #include <string.h>
 #include "json_writer.h"
 
+/* pw_buf_append's common case inline: a line makes some two hundred small
+ * appends, and the call and checks cost more than the bytes. */
+static inline void put(struct pw_buf *b, const char *s, size_t n)
+{
+	if (!b->failed && n < b->cap - b->len) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	pw_buf_append(b, s, n);
+}
+
+/* Bytes that go into a JSON string as they are: printable ASCII but '"'
+ * and '\\'. Everything else takes the careful path of pw_json_escape. */
+static const bool plain_bytes[256] = {
+	[0x20 ... 0x21] = true, /* '"' is 0x22 */
+	[0x23 ... 0x5b] = true, /* '\\' is 0x5c */
+	[0x5d ... 0x7e] = true,
+};
+
+static bool is_plain_byte(unsigned char c)
+{
+	return plain_bytes[c];
+}
+
+static bool is_plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_plain_byte(p[i]))
+			return false;
+	return true;
+}
+
 void pw_json_init(struct pw_json *j, struct pw_buf *buf)
 {
 	memset(j, 0, sizeof(*j));
@@ -42,7 +79,7 @@ static bool begin_value(struct pw_json *j)
 	}
 	if (j->array[d]) {
 		if (!j->first[d])
-			pw_buf_putc(j->buf, ',');
+			put(j->buf, ",", 1);
 		j->first[d] = false;
 		return true;
 	}
@@ -65,7 +102,7 @@ static void open_container(struct pw_json *j, bool array)
 	j->depth++;
 	j->first[j->depth] = true;
 	j->array[j->depth] = array;
-	pw_buf_putc(j->buf, array ? '[' : '{');
+	put(j->buf, array ? "[" : "{", 1);
 }
 
 static void close_container(struct pw_json *j, bool array)
@@ -77,7 +114,7 @@ static void close_container(struct pw_json *j, bool array)
 		return;
 	}
 	j->depth--;
-	pw_buf_putc(j->buf, array ? ']' : '}');
+	put(j->buf, array ? "]" : "}", 1);
 }
 
 void pw_json_object_begin(struct pw_json *j)
@@ -103,6 +140,7 @@ void pw_json_array_end(struct pw_json *j)
 void pw_json_key(struct pw_json *j, const char *key)
 {
 	unsigned int d = j->depth;
+	size_t n;
 
 	if (j->misuse)
 		return;
@@ -110,12 +148,23 @@ void pw_json_key(struct pw_json *j, const char *key)
 		j->misuse = true;
 		return;
 	}
-	if (!j->first[d])
-		pw_buf_putc(j->buf, ',');
+	n = strlen(key);
+	if (is_plain(key, n)) {
+		/* Keys are the encoder's own words: copied, no escaping. */
+		if (j->first[d])
+			put(j->buf, "\"", 1);
+		else
+			put(j->buf, ",\"", 2);
+		put(j->buf, key, n);
+		put(j->buf, "\":", 2);
+	} else {
+		if (!j->first[d])
+			put(j->buf, ",", 1);
+		put(j->buf, "\"", 1);
+		pw_json_escape(j->buf, key, n);
+		pw_buf_puts(j->buf, "\":");
+	}
 	j->first[d] = false;
-	pw_buf_putc(j->buf, '"');
-	pw_json_escape(j->buf, key, strlen(key));
-	pw_buf_puts(j->buf, "\":");
 	j->after_key = true;
 }
 
@@ -129,37 +178,65 @@ void pw_json_string_n(struct pw_json *j, const char *s, size_t n)
 	if (!begin_value(j))
 		return;
 	if (!s) {
-		pw_buf_puts(j->buf, "null");
+		put(j->buf, "null", 4);
 		return;
 	}
 	n = strnlen(s, n);
-	pw_buf_putc(j->buf, '"');
-	pw_json_escape(j->buf, s, n);
-	pw_buf_putc(j->buf, '"');
+	put(j->buf, "\"", 1);
+	if (is_plain(s, n))
+		put(j->buf, s, n);
+	else
+		pw_json_escape(j->buf, s, n);
+	put(j->buf, "\"", 1);
+}
+
+/* Decimal digits of v, written backwards from end; returns the first digit.
+ * Numbers are half the values of a line: printf's generality costs more than
+ * the rest of the line together. */
+static char *format_u64(uint64_t v, char *end)
+{
+	char *p = end;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
 }
 
 void pw_json_uint(struct pw_json *j, uint64_t v)
 {
-	if (begin_value(j))
-		pw_buf_printf(j->buf, "%" PRIu64, v);
+	char digits[24], *end = digits + sizeof(digits), *p;
+
+	if (!begin_value(j))
+		return;
+	p = format_u64(v, end);
+	put(j->buf, p, (size_t)(end - p));
 }
 
 void pw_json_int(struct pw_json *j, int64_t v)
 {
-	if (begin_value(j))
-		pw_buf_printf(j->buf, "%" PRId64, v);
+	char digits[24], *end = digits + sizeof(digits), *p;
+
+	if (!begin_value(j))
+		return;
+	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
+	p = format_u64(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, end);
+	if (v < 0)
+		*--p = '-';
+	put(j->buf, p, (size_t)(end - p));
 }
 
 void pw_json_bool(struct pw_json *j, bool v)
 {
 	if (begin_value(j))
-		pw_buf_puts(j->buf, v ? "true" : "false");
+		put(j->buf, v ? "true" : "false", v ? 4 : 5);
 }
 
 void pw_json_null(struct pw_json *j)
 {
 	if (begin_value(j))
-		pw_buf_puts(j->buf, "null");
+		put(j->buf, "null", 4);
 }
 
 void pw_json_kv_string(struct pw_json *j, const char *key, const char *s)
@@ -253,6 +330,12 @@ int pw_json_escape(struct pw_buf *buf, const char *s, size_t n)
 	char esc[8];
 
 	while (i < n) {
+		/* Fast path: printable ASCII other than '"' and '\\' is most of
+		 * every line and needs no decoding. */
+		if (is_plain_byte(p[i])) {
+			i++;
+			continue;
+		}
 		len = pw_utf8_decode(p + i, n - i, &cp);
 		/* Plain characters are copied in runs; only the rest is rewritten. */
 		if (len && cp >= 0x20 && cp != '"' && cp != '\\' && cp != 0x7f &&
