@@ -1,0 +1,663 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""portwarden benchmark: the tracer against no tracer, the floor and its peers.
+
+Run by `make bench` as root (needs build/portwarden and the programs of
+bench/bench.mk). Every storm runs in this one process tree; configurations
+are interleaved round by round (A B C ... then ... C B A) so machine drift
+cancels out, and every figure is a median with its spread (min-max).
+Prints a table and writes build/bench/result.json. docs/performance.md
+explains each figure.
+"""
+import argparse
+import calendar
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HZ = os.sysconf("SC_CLK_TCK")
+TRACEFS = "/sys/kernel/tracing"
+BPFTRACE_ONE_LINER = (
+    'tracepoint:sock:inet_sock_set_state { printf("%d %s %d %d %d %d\\n", pid, comm, '
+    "args->sport, args->dport, args->oldstate, args->newstate); }"
+)
+# State changes a storm connection goes through, the client closing first
+# (see docs/performance.md): client 5, server 5.
+STATES_PER_CONNECTION = 10
+# Per listening socket: its bind, CLOSE>LISTEN and LISTEN>CLOSE.
+EVENTS_PER_LISTENER_PW = 3
+STATES_PER_LISTENER = 2
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+# ---------------------------------------------------------------- the machine
+
+def prepare_machine(install_peers):
+    """tracefs for plain tracepoints, BPF run-time stats, the peers."""
+    if not os.path.isdir(os.path.join(TRACEFS, "events")):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS], check=False)
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        old_stats = f.read().strip()
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write("1")
+    if install_peers and os.path.exists("/etc/debian_version"):
+        missing = [p for p, b in (("libbpf-tools", "/usr/sbin/tcpstates"),
+                                  ("bpftrace", "bpftrace")) if not shutil.which(b)]
+        if missing:
+            log(f"bench: installing peers {' '.join(missing)}")
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            r = subprocess.run(["apt-get", "install", "-y", *missing], env=env,
+                               capture_output=True, text=True)
+            if r.returncode:
+                subprocess.run(["apt-get", "update"], env=env, capture_output=True)
+                subprocess.run(["apt-get", "install", "-y", *missing], env=env,
+                               capture_output=True)
+    return old_stats
+
+
+def restore_machine(old_stats):
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write(old_stats)
+
+
+def machine_description():
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"kernel": platform.release(), "cpus": os.cpu_count(), "cpu_model": model,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+# ---------------------------------------------------------------- tracers
+
+class Config:
+    """One way of running the storm: a tracer command (or none) and how to
+    read what it did."""
+
+    def __init__(self, name, cmd=None, kind="none", output="devnull", stdout_pipe=False):
+        self.name = name
+        self.cmd = cmd
+        self.kind = kind          # none, floor, portwarden, tcpstates, tcplife, bpftrace
+        self.output = output      # devnull or file
+        self.stdout_pipe = stdout_pipe
+
+
+def make_configs(build, peers):
+    pw = os.path.join(build, "portwarden")
+    floor = os.path.join(build, "bench", "floor")
+    configs = [
+        Config("none"),
+        Config("floor", [floor], "floor"),
+        Config("floor-ring", [floor, "--ring"], "floor"),
+        # Port 1 is never used by the storm: every event is rejected in the kernel.
+        Config("pw-reject", [pw, "--json", "--port", "1"], "portwarden"),
+        Config("pw-devnull", [pw, "--json"], "portwarden"),
+        Config("pw-file", [pw, "--json"], "portwarden", output="file"),
+    ]
+    if peers:
+        if os.access("/usr/sbin/tcpstates", os.X_OK):
+            configs.append(Config("tcpstates", ["/usr/sbin/tcpstates"], "tcpstates", "file"))
+        if os.access("/usr/sbin/tcplife", os.X_OK):
+            configs.append(Config("tcplife", ["/usr/sbin/tcplife"], "tcplife", "file"))
+        bt = shutil.which("bpftrace")
+        if bt:
+            configs.append(Config("bpftrace", [bt, "-e", BPFTRACE_ONE_LINER], "bpftrace",
+                                  "file"))
+    return configs
+
+
+def bpftool_json(*args):
+    r = subprocess.run(["bpftool", "--json", *args], capture_output=True, text=True)
+    if r.returncode:
+        return []
+    try:
+        return json.loads(r.stdout or "[]")
+    except json.JSONDecodeError:
+        return []
+
+
+def attached_programs(pid):
+    """{prog_id: hook name} of the tracepoint and tp_btf programs pid holds."""
+    progs = {}
+    for e in bpftool_json("perf", "show"):
+        if e.get("pid") == pid:
+            progs[e["prog_id"]] = e.get("tracepoint") or e.get("fd_type", "?")
+    return progs
+
+
+def prog_stats(ids):
+    """{prog_id: (run_cnt, run_time_ns, name)} for the given programs."""
+    out = {}
+    for p in bpftool_json("prog", "show"):
+        if p.get("id") in ids:
+            out[p["id"]] = (p.get("run_cnt", 0), p.get("run_time_ns", 0), p.get("name", "?"))
+    return out
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15; fields[0] is field 3.
+    return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def proc_status_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+class Tracer:
+    def __init__(self, cfg, workdir, tag):
+        self.cfg = cfg
+        self.out_path = os.path.join(workdir, f"{tag}.out")
+        self.err_path = os.path.join(workdir, f"{tag}.err")
+        self.proc = None
+        self.progs = {}
+
+    def start(self, need_hooks=("inet_sock_set_state",), timeout=60):
+        err = open(self.err_path, "w")
+        if self.cfg.stdout_pipe:
+            out = subprocess.PIPE
+        elif self.cfg.output == "file":
+            out = open(self.out_path, "w")
+        else:
+            out = subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.cfg.cmd, stdout=out, stderr=err,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.cfg.name} exited at start: {self.stderr()[-500:]}")
+            progs = attached_programs(self.proc.pid)
+            ready = all(h in progs.values() for h in need_hooks)
+            if self.cfg.kind in ("portwarden", "floor"):
+                text = self.stderr()
+                ready = ready and ("tracing (" in text or "attached" in text)
+            if ready:
+                self.progs = progs
+                time.sleep(0.2)  # let the tracer settle into its loop
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.cfg.name} did not attach within {timeout}s")
+
+    def stderr(self):
+        try:
+            with open(self.err_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def sample(self):
+        return {"cpu": proc_cpu_seconds(self.proc.pid),
+                "bpf": prog_stats(set(self.progs)),
+                "hwm_kib": proc_status_kib(self.proc.pid, "VmHWM"),
+                "rss_kib": proc_status_kib(self.proc.pid, "VmRSS")}
+
+    def stop(self, timeout=60):
+        """SIGINT, wait for the drain; returns the tracer's total CPU seconds."""
+        self.proc.send_signal(signal.SIGINT)
+        deadline = time.time() + timeout
+        while True:
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = status
+                return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+            if time.time() > deadline:
+                self.proc.kill()
+            time.sleep(0.05)
+
+
+def count_lines(path, needle=None):
+    if not os.path.exists(path):
+        return 0
+    cmd = ["grep", "-c", "-F", needle, path] if needle else ["wc", "-l", path]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        return int(r.stdout.split()[0])
+    except (ValueError, IndexError):
+        return 0
+
+
+PW_SUMMARY = re.compile(r"summary: (\d+) events written, (\d+) lost in the kernel \(ring full\), "
+                        r"(\d+) lost in output, (\d+) filtered in the kernel")
+FLOOR_SUMMARY = re.compile(r"summary: (\d+) events received, (\d+) lost in the kernel")
+
+
+def tracer_counts(tracer):
+    """(events emitted, events of the storm, events lost) as the tracer tells."""
+    cfg, err = tracer.cfg, tracer.stderr()
+    storm_needle = {"portwarden": '"comm":"storm"', "tcpstates": " storm ",
+                    "tcplife": " storm ", "bpftrace": " storm "}.get(cfg.kind)
+    emitted = lost = None
+    storm = None
+    if cfg.kind == "portwarden":
+        m = PW_SUMMARY.search(err)
+        if m:
+            emitted = int(m.group(1))
+            lost = int(m.group(2)) + int(m.group(3))
+    elif cfg.kind == "floor":
+        m = FLOOR_SUMMARY.search(err)
+        if m:
+            emitted, lost = int(m.group(1)), int(m.group(2))
+    else:
+        emitted = count_lines(tracer.out_path)
+        lost = sum(int(n) for n in re.findall(r"[Ll]ost (\d+) events", err))
+        if cfg.kind in ("tcpstates", "tcplife"):
+            emitted = max(0, emitted - 1)  # header line
+    if cfg.output == "file" and storm_needle:
+        storm = count_lines(tracer.out_path, storm_needle)
+    return emitted, storm, lost
+
+
+# ---------------------------------------------------------------- one run
+
+def storm_cmd(build, args):
+    return [os.path.join(build, "bench", "storm"), *args]
+
+
+def run_storm(build, args):
+    r = run(storm_cmd(build, args))
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def measured_run(build, cfg, workdir, tag, storm_args, need_hooks):
+    """Start cfg's tracer, run one storm under it, stop it, collect figures."""
+    result = {"config": cfg.name}
+    tracer = None
+    if cfg.cmd:
+        tracer = Tracer(cfg, workdir, tag)
+        tracer.start(need_hooks)
+        before = tracer.sample()
+    storm = run_storm(build, storm_args)
+    result["storm"] = storm
+    result["per_second"] = storm["per_second"]
+    if tracer:
+        # Let the tracer drain what the storm queued (it polls every 10 ms),
+        # then read its CPU time: start-up and tear-down are not per event.
+        after = tracer.sample()
+        for _ in range(20):
+            time.sleep(0.05)
+            settled = tracer.sample()
+            if settled["cpu"] == after["cpu"]:
+                break
+            after = settled
+        total_cpu, maxrss = tracer.stop()
+        emitted, storm_events, lost = tracer_counts(tracer)
+        result.update(emitted=emitted, storm_events=storm_events, lost=lost,
+                      cpu_s=max(0.0, after["cpu"] - before["cpu"]),
+                      hwm_kib=after["hwm_kib"], rss_kib=after["rss_kib"], maxrss_kib=maxrss)
+        progs = {}
+        for pid_, (cnt1, t1, name) in after["bpf"].items():
+            cnt0, t0, _ = before["bpf"].get(pid_, (0, 0, name))
+            hook = tracer.progs.get(pid_, "?")
+            progs[hook] = {"name": name, "runs": cnt1 - cnt0, "ns": t1 - t0}
+        result["bpf"] = progs
+        for path in (tracer.out_path, tracer.err_path):
+            if os.path.exists(path):
+                os.unlink(path)
+    return result
+
+
+def interleaved(configs, rounds):
+    """Round r runs the configurations forward when r is even, backward when odd."""
+    for r in range(rounds):
+        for cfg in (configs if r % 2 == 0 else list(reversed(configs))):
+            yield r, cfg
+
+
+# ---------------------------------------------------------------- figures
+
+def spread(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values)}
+
+
+def summarize(runs, configs, expected_per_run):
+    by = {c.name: [r for r in runs if r["config"] == c.name] for c in configs}
+    base = spread([r["per_second"] for r in by.get("none", [])])
+    out = {}
+    for c in configs:
+        rs = by[c.name]
+        if not rs:
+            continue
+        s = {"connections_per_second": spread([r["per_second"] for r in rs])}
+        if base and base["median"]:
+            # Ratio per round against that round's untraced run, then the median.
+            ratios = []
+            for r in rs:
+                same_round = [b for b in by["none"] if b["round"] == r["round"]]
+                if same_round:
+                    ratios.append(r["per_second"] / same_round[0]["per_second"])
+            s["ratio_to_none"] = spread(ratios)
+        if c.cmd:
+            s["events_emitted"] = spread([r["emitted"] for r in rs])
+            s["storm_events"] = spread([r["storm_events"] for r in rs])
+            s["events_expected"] = expected_per_run(c)
+            s["events_lost"] = spread([r["lost"] for r in rs])
+            s["lost_total"] = sum(r["lost"] or 0 for r in rs)
+            per_event = [r["cpu_s"] / r["emitted"] * 1e6 for r in rs if r["emitted"]]
+            s["cpu_us_per_event"] = spread(per_event)
+            s["cpu_s_per_million_events"] = spread(per_event)  # us/event == s/million
+            s["cpu_s"] = spread([r["cpu_s"] for r in rs])
+            s["peak_rss_mib"] = spread([(r["hwm_kib"] or 0) / 1024 for r in rs])
+            s["steady_rss_mib"] = spread([(r["rss_kib"] or 0) / 1024 for r in rs])
+            hooks = {}
+            for r in rs:
+                for hook, p in r["bpf"].items():
+                    h = hooks.setdefault(hook, {"runs": 0, "ns": 0, "per_run": []})
+                    h["runs"] += p["runs"]
+                    h["ns"] += p["ns"]
+                    if p["runs"]:
+                        h["per_run"].append(p["ns"] / p["runs"])
+            s["bpf"] = {h: {"ns_per_run": spread(v["per_run"]), "runs": v["runs"]}
+                        for h, v in hooks.items()}
+            total_ns = sum(v["ns"] for v in hooks.values())
+            total_events = sum(r["emitted"] or 0 for r in rs)
+            s["bpf_ns_per_event_all_programs"] = total_ns / total_events if total_events else None
+        out[c.name] = s
+    return out
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def print_table(title, summary, state_hook="inet_sock_set_state"):
+    print(f"\n{title}")
+    head = (f"{'config':<11} {'conn/s':>8} {'spread':>13} {'ratio':>6} {'emitted':>9} "
+            f"{'expected':>9} {'lost':>6} {'us/event':>8} {'RSS MiB':>7} {'peak':>5} {'BPF ns/run':>10}")
+    print(head)
+    print("-" * len(head))
+    for name, s in summary.items():
+        cps = s["connections_per_second"]
+        ratio = s.get("ratio_to_none")
+        bpf = s.get("bpf", {}).get(state_hook, {}).get("ns_per_run") if s.get("bpf") else None
+        print(f"{name:<11} {fmt(cps['median']):>8} {fmt(cps['min']) + '-' + fmt(cps['max']):>13} "
+              f"{fmt(ratio['median'] if ratio else None, 2):>6} "
+              f"{fmt((s.get('events_emitted') or {}).get('median')):>9} "
+              f"{fmt(s.get('events_expected')):>9} "
+              f"{fmt(s.get('lost_total')):>6} "
+              f"{fmt((s.get('cpu_us_per_event') or {}).get('median'), 2):>8} "
+              f"{fmt((s.get('steady_rss_mib') or {}).get('median'), 1):>7} "
+              f"{fmt((s.get('peak_rss_mib') or {}).get('median'), 1):>5} "
+              f"{fmt(bpf['median'] if bpf else None):>10}")
+
+
+# ---------------------------------------------------------------- phases
+
+def phase_replay(build, quick):
+    replay = os.path.join(build, "bench", "replay")
+    n = 300000 if quick else 1000000
+    runs = [json.loads(run([replay, "-n", str(n)]).stdout) for _ in range(3)]
+    result = {"events_per_cpu_second": spread([r["events_per_cpu_second"] for r in runs]),
+              "ns_per_event": spread([r["ns_per_event"] for r in runs])}
+    if shutil.which("valgrind"):
+        counts = []
+        for events in (10000, 50000):
+            out = f"/tmp/pw-bench-callgrind.{os.getpid()}.{events}"
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                            replay, "-n", str(events)], capture_output=True, check=True)
+            with open(out) as f:
+                total = next(int(line.split()[1]) for line in f
+                             if line.startswith("summary:") or line.startswith("totals:"))
+            os.unlink(out)
+            counts.append(total)
+        # The difference cancels start-up (tables, /proc reads): per event only.
+        result["instructions_per_event"] = (counts[1] - counts[0]) / 40000
+    return result
+
+
+def phase_expected(build, workdir, connections=200, listeners=8):
+    """Count, for real, what one small storm makes portwarden report."""
+    cfg = Config("pw-count", [os.path.join(build, "portwarden"), "--json"], "portwarden", "file")
+    tracer = Tracer(cfg, workdir, "expected")
+    tracer.start()
+    run_storm(build, ["tcp", "-n", str(connections), "-k", str(listeners), "-r", "2000"])
+    time.sleep(0.1)
+    tracer.stop()
+    transitions, binds, other = {}, 0, 0
+    with open(tracer.out_path) as f:
+        for line in f:
+            ev = json.loads(line)
+            if (ev.get("process") or {}).get("comm") != "storm":
+                other += 1
+                continue
+            if ev["type"] == "bind":
+                binds += 1
+            elif ev["type"] == "state":
+                key = f"{ev['tcp']['old_state']}>{ev['tcp']['new_state']}"
+                transitions[key] = transitions.get(key, 0) + 1
+    os.unlink(tracer.out_path)
+    states = sum(transitions.values())
+    per_connection = (states - STATES_PER_LISTENER * listeners) / connections
+    return {"connections": connections, "listeners": listeners, "transitions": transitions,
+            "binds": binds, "state_events": states, "other_processes_events": other,
+            "state_events_per_connection": per_connection}
+
+
+def latency_run(build, workdir, rate_events=1000, seconds=6):
+    """Kernel timestamp -> line read from the tracer's stdout pipe."""
+    cfg = Config("pw-latency", [os.path.join(build, "portwarden"), "--json"], "portwarden",
+                 stdout_pipe=True)
+    tracer = Tracer(cfg, workdir, "latency")
+    tracer.start()
+    delays = []
+    second_cache = {}
+
+    def parse_ns(stamp):
+        # "2026-11-25T21:35:19.602440543Z"
+        sec = second_cache.get(stamp[:19])
+        if sec is None:
+            sec = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+            second_cache[stamp[:19]] = sec
+        return sec * 1_000_000_000 + int(stamp[20:29])
+
+    def reader():
+        for line in tracer.proc.stdout:
+            now = time.time_ns()
+            if b'"comm":"storm"' not in line:
+                continue
+            m = re.search(rb'"time":"([^"]+)"', line)
+            if m:
+                delays.append((now - parse_ns(m.group(1).decode())) / 1e6)
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    conns = rate_events // STATES_PER_CONNECTION
+    run_storm(build, ["tcp", "-n", str(conns * seconds), "-r", str(conns)])
+    time.sleep(0.1)
+    tracer.stop()
+    t.join(timeout=10)
+    delays.sort()
+
+    def pct(p):
+        return delays[min(len(delays) - 1, int(p / 100 * len(delays)))] if delays else None
+
+    return {"events_per_second": rate_events, "lines": len(delays), "p50_ms": pct(50),
+            "p99_ms": pct(99), "max_ms": delays[-1] if delays else None}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--connections", type=int, default=40000)
+    ap.add_argument("--quick", action="store_true", help="fewer, smaller runs (a smoke test)")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: loading BPF programs needs root: run 'sudo make bench'")
+    build = os.path.abspath(args.build)
+    workdir = os.path.join(build, "bench", "work")
+    os.makedirs(workdir, exist_ok=True)
+    out_path = args.out or os.path.join(build, "bench", "result.json")
+    conns = 4000 if args.quick else args.connections
+    rounds = 1 if args.quick else args.rounds
+    started = time.time()
+    old_stats = prepare_machine(not args.no_peers)
+    try:
+        result = bench(build, workdir, conns, rounds, args)
+    finally:
+        restore_machine(old_stats)
+    result["machine"] = machine_description()
+    result["seconds"] = round(time.time() - started, 1)
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"\nbench: done in {result['seconds']} s; results in {out_path}")
+
+
+def bench(build, workdir, conns, rounds, args):
+    listeners = 8
+    result = {"connections": conns, "rounds": rounds, "listeners": listeners}
+
+    log("bench: replay (userspace pipeline, no kernel)")
+    result["replay"] = phase_replay(build, args.quick)
+    log(f"bench: replay {result['replay']}")
+
+    log("bench: counting the events of a small storm")
+    result["expected"] = phase_expected(build, workdir)
+    log(f"bench: {result['expected']}")
+
+    configs = make_configs(build, not args.no_peers)
+
+    def expected_tcp(cfg):
+        states = STATES_PER_CONNECTION * conns + STATES_PER_LISTENER * listeners
+        if cfg.kind == "portwarden":
+            return 0 if cfg.name == "pw-reject" else states + listeners
+        if cfg.kind == "tcplife":
+            return 2 * conns
+        if cfg.name == "floor":
+            return 0
+        if cfg.name == "floor-ring":
+            return states + listeners
+        return states
+
+    for family in ("4", "6"):
+        fam_configs = configs if family == "4" else [
+            c for c in configs if c.name in ("none", "floor-ring", "pw-file", "tcpstates")]
+        runs = []
+        log(f"bench: TCP storm IPv{family}, {conns} connections, {rounds} rounds, "
+            f"{', '.join(c.name for c in fam_configs)}")
+        for r, cfg in interleaved(fam_configs, rounds):
+            res = measured_run(build, cfg, workdir, f"tcp{family}-{cfg.name}-{r}",
+                               ["tcp", f"-{family}", "-n", str(conns), "-k", str(listeners)],
+                               ("inet_sock_set_state",))
+            res["round"] = r
+            runs.append(res)
+            log(f"  round {r} {cfg.name:<11} {res['per_second']:9.0f} conn/s "
+                f"emitted={res.get('emitted')} lost={res.get('lost')} "
+                f"cpu={res.get('cpu_s', 0):.2f}s")
+        summary = summarize(runs, fam_configs, expected_tcp)
+        result[f"tcp_ipv{family}"] = {"summary": summary, "runs": runs}
+        print_table(f"TCP connect/accept/close storm, IPv{family}, {conns} connections x "
+                    f"{rounds} rounds (2 cores; client and server in separate processes)",
+                    summary)
+
+    bind_configs = [c for c in configs if c.name in ("none", "floor-ring", "pw-file")]
+    bind_storms = [("tcp", "0"), ("udp", "0"), ("tcp", "47001"), ("udp", "47002")]
+    nbinds = conns // 2
+    for transport, port in bind_storms:
+        runs = []
+        for r, cfg in interleaved(bind_configs, max(2, rounds - 1)):
+            res = measured_run(build, cfg, workdir, f"bind-{cfg.name}-{r}",
+                               ["bind", f"--{transport}", "-n", str(nbinds), "-p", port],
+                               ("sys_exit_bind",))
+            res["round"] = r
+            runs.append(res)
+        summary = summarize(runs, bind_configs,
+                            lambda c: 0 if c.name == "none" else nbinds)
+        result[f"bind_{transport}_{'ephemeral' if port == '0' else 'fixed'}"] = {
+            "summary": summary, "runs": runs}
+        print_table(f"bind storm, {transport}, port {port}, {nbinds} binds", summary,
+                    state_hook="sys_exit_bind")
+
+    log("bench: latency at 1,000 events/s")
+    result["latency"] = latency_run(build, workdir, seconds=3 if args.quick else 6)
+    lat = result["latency"]
+    print(f"\nlatency, kernel timestamp -> line read from the pipe, "
+          f"{lat['events_per_second']} events/s: p50 {fmt(lat['p50_ms'], 2)} ms, "
+          f"p99 {fmt(lat['p99_ms'], 2)} ms, max {fmt(lat['max_ms'], 2)} ms "
+          f"({lat['lines']} lines)")
+    rp = result["replay"]
+    print(f"replay (decode+annotate+encode to /dev/null, one core): "
+          f"{fmt(rp['events_per_cpu_second']['median'])} events/s "
+          f"({fmt(rp['ns_per_event']['median'])} ns/event, "
+          f"{fmt(rp.get('instructions_per_event'))} instructions/event)")
+    result["targets"] = targets(result)
+    print("\ntargets (issue 6):")
+    for t in result["targets"]:
+        print(f"  [{'met ' if t['met'] else 'MISS'}] {t['what']}: {t['measured']}")
+    return result
+
+
+def targets(result):
+    s4 = result["tcp_ipv4"]["summary"]
+    s6 = result["tcp_ipv6"]["summary"]
+    out = []
+
+    def add(what, measured, met):
+        out.append({"what": what, "measured": measured, "met": bool(met)})
+
+    pwf = s4.get("pw-file", {})
+    ratio = (pwf.get("ratio_to_none") or {}).get("median")
+    add("full pipeline (JSON to a file) keeps >= 0.85 of the untraced rate",
+        fmt(ratio, 3), ratio is not None and ratio >= 0.85)
+    lost = sum((s.get("pw-file") or {}).get("lost_total", 0) +
+               (s.get("pw-devnull") or {}).get("lost_total", 0) for s in (s4, s6))
+    add("zero events lost at saturation, IPv4 and IPv6 (pw-file, pw-devnull)", str(lost),
+        lost == 0)
+    bpf = ((pwf.get("bpf") or {}).get("inet_sock_set_state") or {}).get("ns_per_run") or {}
+    floor = (((s4.get("floor-ring") or {}).get("bpf") or {}).get("inet_sock_set_state")
+             or {}).get("ns_per_run") or {}
+    pw_ns, floor_ns = bpf.get("median"), floor.get("median")
+    add("BPF < 500 ns per state program run", fmt(pw_ns), pw_ns is not None and pw_ns < 500)
+    add("BPF within 1.5x of the floor (ring records)",
+        f"{fmt(pw_ns)} / {fmt(floor_ns)} = {fmt(pw_ns / floor_ns if pw_ns and floor_ns else None, 2)}x",
+        pw_ns and floor_ns and pw_ns <= 1.5 * floor_ns)
+    eps = result["replay"]["events_per_cpu_second"]["median"]
+    add(">= 1,000,000 events/s per core in the replay", fmt(eps), eps >= 1e6)
+    cpu = (pwf.get("cpu_us_per_event") or {}).get("median")
+    add("tracer CPU <= 1 us per event in the storm", fmt(cpu, 2) + " us",
+        cpu is not None and cpu <= 1.0)
+    rss = max(((s4.get(n) or {}).get("steady_rss_mib") or {}).get("max") or 0
+              for n in ("pw-file", "pw-devnull", "pw-reject"))
+    peak = max(((s4.get(n) or {}).get("peak_rss_mib") or {}).get("max") or 0
+               for n in ("pw-file", "pw-devnull", "pw-reject"))
+    add("steady-state RSS < 32 MiB (after the storm; peak VmHWM in brackets)",
+        f"{fmt(rss, 1)} MiB ({fmt(peak, 1)} MiB)", rss < 32)
+    p99 = result["latency"]["p99_ms"]
+    add("p99 latency < 20 ms at 1,000 events/s", fmt(p99, 2) + " ms",
+        p99 is not None and p99 < 20)
+    return out
+
+
+if __name__ == "__main__":
+    main()
