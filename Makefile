@@ -52,7 +52,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind fuzz fuzz-regress soak
+.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind fuzz fuzz-regress soak bench
 
 all: $(BIN)
 
@@ -170,6 +170,12 @@ integration: $(BIN) $(TEST_HELPERS) check-root
 # Minutes of connection storm under the tracer: RSS over time and loss
 # (issue 7). Not part of `make test`. SOAK_MINUTES=5 by default.
 SOAK_MINUTES ?= 5
+# Benchmarks against no tracer, the floor and the peers (docs/performance.md);
+# not part of `make test`. BENCH_ARGS=--quick for a smoke run.
+bench: $(BIN) $(LIB_OBJS) check-root
+	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) LIB_OBJS="$(LIB_OBJS)"
+	$(Q)$(PYTHON) bench/run.py --build $(OUTPUT) $(BENCH_ARGS)
+
 soak: $(BIN) check-root
 	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) $(OUTPUT)/bench/storm
 	$(Q)$(PYTHON) scripts/soak.py --tracer $(BIN) --storm $(OUTPUT)/bench/storm \
