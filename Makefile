@@ -167,15 +167,15 @@ integration: $(BIN) $(TEST_HELPERS) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) PW_HELPERS=$(abspath $(OUTPUT))/tests/helpers \
 		$(PYTHON) -m pytest -q tests/integration
 
-# Minutes of connection storm under the tracer: RSS over time and loss
-# (issue 7). Not part of `make test`. SOAK_MINUTES=5 by default.
-SOAK_MINUTES ?= 5
 # Benchmarks against no tracer, the floor and the peers (docs/performance.md);
 # not part of `make test`. BENCH_ARGS=--quick for a smoke run.
 bench: $(BIN) $(LIB_OBJS) check-root
 	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) LIB_OBJS="$(LIB_OBJS)"
 	$(Q)$(PYTHON) bench/run.py --build $(OUTPUT) $(BENCH_ARGS)
 
+# Minutes of connection storm under the tracer: RSS over time and loss
+# (issue 7). Not part of `make test`. SOAK_MINUTES=5 by default.
+SOAK_MINUTES ?= 5
 soak: $(BIN) check-root
 	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) $(OUTPUT)/bench/storm
 	$(Q)$(PYTHON) scripts/soak.py --tracer $(BIN) --storm $(OUTPUT)/bench/storm \
