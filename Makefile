@@ -117,8 +117,10 @@ unit: $(UNIT_BINS)
 
 # Every unit test under valgrind memcheck: any error or leak fails it.
 VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full
-valgrind: $(UNIT_BINS)
+valgrind:
 	$(Q)if [ "$(SANITIZE)" = 1 ]; then echo "valgrind: not with SANITIZE=1 (ASan binaries do not run under valgrind)" >&2; exit 2; fi
+	$(Q)scripts/deps.sh valgrind
+	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS)
 	$(Q)UNIT_WRAPPER="$(VALGRIND)" scripts/run-unit.sh $(UNIT_BINS)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c): clang with ASan+UBSan, every
@@ -149,10 +151,14 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJS
 	$(Q)$(CLANG) $(CPPFLAGS) -MF $@.d -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		$< $(FUZZ_LIB_OBJS) $(LIBBPF_A) $(LDLIBS) -o $@
 
-fuzz: $(FUZZ_BINS)
+fuzz:
+	$(Q)scripts/deps.sh fuzz
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
 	$(Q)scripts/run-fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_DIR)/work $(FUZZ_BINS)
 
-fuzz-regress: $(FUZZ_BINS)
+fuzz-regress:
+	$(Q)scripts/deps.sh fuzz
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
 	$(Q)scripts/run-fuzz.sh regress $(FUZZ_BINS)
 
 # Small C peers the integration tests run (e.g. io_uring binds).

@@ -2,6 +2,8 @@
 # Install the Debian/Ubuntu packages portwarden needs, or say which are missing.
 #   scripts/deps.sh build   what `make` and `make run` need
 #   scripts/deps.sh test    that, plus what `make test` needs
+#   scripts/deps.sh fuzz    that, plus libFuzzer for `make fuzz` (clang's runtime)
+#   scripts/deps.sh valgrind  that, plus valgrind for `make valgrind`
 set -eu
 
 profile=${1:-build}
@@ -11,7 +13,9 @@ test_pkgs="libcmocka-dev iproute2 python3 python3-pytest python3-jsonschema chro
 case "$profile" in
 build) wanted=$build_pkgs ;;
 test) wanted="$build_pkgs $test_pkgs" ;;
-*) echo "deps.sh: unknown profile '$profile' (build or test)" >&2; exit 2 ;;
+fuzz) wanted="$build_pkgs libclang-rt-dev" ;;
+valgrind) wanted="$build_pkgs libcmocka-dev valgrind" ;;
+*) echo "deps.sh: unknown profile '$profile' (build, test, fuzz or valgrind)" >&2; exit 2 ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
