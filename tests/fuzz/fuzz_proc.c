@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Fuzz target: the /proc parsers. A process controls its own comm (inside
- * stat), its command line, and through a container runtime its cgroup path,
- * so each is fed arbitrary contents: the parsers one by one, then the whole
- * pw_proc_read over a fake /proc/PID directory holding those files.
- * Input: three sections, each a 2-byte big-endian length then its bytes
- * (stat, cmdline, cgroup), then the exe link target as the rest. */
+ * stat and status), its command line, and through a container runtime its
+ * cgroup path, so each is fed arbitrary contents: the parsers one by one,
+ * then pw_proc_read (annotation) and pw_inventory_read_owner (start-up
+ * snapshot) over a fake /proc/PID directory holding those files.
+ * Input: four sections, each a 2-byte big-endian length then its bytes
+ * (stat, cmdline, cgroup, status), then the exe link target as the rest. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include "container.h"
 #include "fuzz_common.h"
+#include "inventory.h"
 #include "process.h"
 
 #define FAKE_PID 4242
@@ -89,9 +91,10 @@ static void check_parsers(const char *stat, char *cmdline, size_t cmdline_len, c
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = { data, size };
-	char *stat, *cmdline, *cmdline_raw, *cgroup, *target, dir[128], link[PATH_MAX];
-	size_t stat_len, cmdline_len, cgroup_len, target_len;
+	char *stat, *cmdline, *cmdline_raw, *cgroup, *status, *target, dir[128], link[PATH_MAX];
+	size_t stat_len, cmdline_len, cgroup_len, status_len, target_len;
 	struct pw_proc_info info;
+	struct pw_task owner;
 	int err;
 
 	if (!proc_root[0]) {
@@ -101,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stat = section(&in, &stat_len);
 	cmdline = section(&in, &cmdline_len);
 	cgroup = section(&in, &cgroup_len);
+	status = section(&in, &status_len);
 	target = fuzz_rest(&in, &target_len);
 	cmdline_raw = malloc(cmdline_len + 1);
 	FUZZ_CHECK(cmdline_raw != NULL);
@@ -115,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	write_file(dir, "stat", stat, stat_len);
 	write_file(dir, "cgroup", cgroup, cgroup_len);
 	write_file(dir, "cmdline", cmdline_raw, cmdline_len);
+	write_file(dir, "status", status, status_len);
 	snprintf(link, sizeof(link), "%s/exe", dir);
 	unlink(link);
 	if (target_len && !memchr(target, '\0', target_len) && target_len < PATH_MAX)
@@ -135,10 +140,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err = pw_proc_read(proc_root, FAKE_PID, FAKE_PID + 1, 123456789000ull, 100, &info);
 	pw_proc_info_free(&info);
 
+	memset(&owner, 0x5a, sizeof(owner));
+	if (pw_inventory_read_owner(proc_root, proc_root, FAKE_PID, &owner) == 0) {
+		FUZZ_CHECK(owner.pid == FAKE_PID);
+		FUZZ_CHECK(memchr(owner.comm, '\0', sizeof(owner.comm)) != NULL);
+	}
+
 	free(stat);
 	free(cmdline);
 	free(cmdline_raw);
 	free(cgroup);
+	free(status);
 	free(target);
 	return 0;
 }
