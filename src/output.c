@@ -290,36 +290,67 @@ static size_t deliver_udp(struct pw_output *o, struct pw_line *lines, size_t n)
 	return n;
 }
 
-static size_t deliver_tcp(struct pw_output *o, struct pw_line *lines, size_t n)
+/* Connect (or reconnect, replaying the window) when the backoff allows.
+ * Returns 0 when connected, -EAGAIN while backing off, or the error. */
+static int tcp_connect(struct pw_output *o)
 {
 	struct pw_syslog_sink *s = &o->syslog;
 	uint64_t replayed = s->replayed;
+	int err;
+
+	if (s->connected)
+		return 0;
+	err = pw_syslog_tcp_connect(s);
+	if (err == -EAGAIN)
+		return err;
+	if (err) {
+		tell_error(o, err, "cannot connect, retrying with backoff");
+		return err;
+	}
+	if (s->connects > 1 || o->reported_error) {
+		fprintf(stderr, "portwarden: output %s: connected again, %llu lines replayed\n",
+			o->name, (unsigned long long)(s->replayed - replayed));
+		o->reported_error = 0;
+	}
+	atomic_store(&o->healthy, true);
+	return 0;
+}
+
+/* While idle: connect early, and notice a collector that went away, so
+ * that the reconnect (and the replay) does not wait for the next event. */
+static void tcp_keep_up(struct pw_output *o)
+{
+	int err;
+
+	if (o->syslog.connected) {
+		err = pw_syslog_tcp_check(&o->syslog);
+		if (!err)
+			return;
+		atomic_store(&o->healthy, false);
+		tell_error(o, err, "connection lost, reconnecting");
+	}
+	tcp_connect(o);
+}
+
+static size_t deliver_tcp(struct pw_output *o, struct pw_line *lines, size_t n)
+{
+	struct pw_syslog_sink *s = &o->syslog;
 	size_t sent;
 	int err;
 
-	if (!s->connected) {
-		err = pw_syslog_tcp_connect(s);
-		if (err == -EAGAIN) {
-			unsigned int wait = pw_syslog_retry_in_ms(s);
-			struct timespec ts;
+	err = tcp_connect(o);
+	if (err == -EAGAIN) {
+		unsigned int wait = pw_syslog_retry_in_ms(s);
+		struct timespec ts;
 
-			wait = wait < WRITER_WAIT_MS ? wait : WRITER_WAIT_MS;
-			ts.tv_sec = 0;
-			ts.tv_nsec = (long)wait * 1000000L;
-			nanosleep(&ts, NULL);
-			return 0;
-		}
-		if (err) {
-			tell_error(o, err, "cannot connect, retrying with backoff");
-			return 0;
-		}
-		if (s->connects > 1 || o->reported_error) {
-			fprintf(stderr, "portwarden: output %s: connected again, %llu lines replayed\n",
-				o->name, (unsigned long long)(s->replayed - replayed));
-			o->reported_error = 0;
-		}
-		atomic_store(&o->healthy, true);
+		wait = wait < WRITER_WAIT_MS ? wait : WRITER_WAIT_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)wait * 1000000L;
+		nanosleep(&ts, NULL);
+		return 0;
 	}
+	if (err)
+		return 0;
 	sent = pw_syslog_tcp_send(s, lines, n, &err);
 	atomic_fetch_add(&o->delivered, sent);
 	if (err) {
@@ -352,6 +383,8 @@ static void *writer_main(void *arg)
 
 			pw_lines_free(batch, n);
 			done = 0;
+			if (o->spec.kind == PW_OUTPUT_TCP && !stopping)
+				tcp_keep_up(o);
 			n = pw_line_queue_pop(&o->queue, batch, WRITER_BATCH, WRITER_WAIT_MS);
 			/* Stopping is set after the queue is closed: empty now
 			 * means empty for good. */

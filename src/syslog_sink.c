@@ -212,6 +212,18 @@ static int peer_state(struct pw_syslog_sink *s)
 	return 0;
 }
 
+int pw_syslog_tcp_check(struct pw_syslog_sink *s)
+{
+	int err;
+
+	if (!s->connected)
+		return -ENOTCONN;
+	err = peer_state(s);
+	if (err)
+		disconnect(s);
+	return err;
+}
+
 static int connect_now(struct pw_syslog_sink *s)
 {
 	struct pollfd pfd;

@@ -70,6 +70,9 @@ int pw_syslog_udp_send(struct pw_syslog_sink *s, const struct pw_line *line);
  * runs (see pw_syslog_retry_in_ms), else the negative errno of the failed
  * attempt. */
 int pw_syslog_tcp_connect(struct pw_syslog_sink *s);
+/* TCP: is the connection still up? 0, or (after closing it and starting
+ * the backoff) the negative errno: -ECONNRESET when the collector closed it. */
+int pw_syslog_tcp_check(struct pw_syslog_sink *s);
 /* ms until the next connection attempt is allowed (0: now). */
 unsigned int pw_syslog_retry_in_ms(const struct pw_syslog_sink *s);
 /* TCP: send lines framed. Returns how many were handed to the kernel whole;
