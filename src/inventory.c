@@ -433,31 +433,75 @@ int pw_inventory_read_owner(const char *proc_root, const char *cgroup_root, uint
 	return 0;
 }
 
+/* Owners already read, by pid: a server holds many sockets, and its
+ * /proc files need reading once. Direct-mapped; a collision re-reads. */
+#define OWNER_CACHE_SLOTS 256
+
+struct owner_slot {
+	uint32_t pid; /* 0: empty */
+	int status;   /* pw_inventory_read_owner's return */
+	struct pw_task owner;
+};
+
+static int read_owner_cached(struct owner_slot *cache, const char *proc_root,
+			     const char *cgroup_root, uint32_t pid, struct pw_task *owner)
+{
+	struct owner_slot *slot = &cache[pid % OWNER_CACHE_SLOTS];
+
+	if (slot->pid != pid) {
+		slot->pid = pid;
+		slot->status = pw_inventory_read_owner(proc_root, cgroup_root, pid, &slot->owner);
+	}
+	*owner = slot->owner;
+	return slot->status;
+}
+
+static bool listener_takes(const struct pw_event *l, const struct pw_event *ev)
+{
+	return l->new_state == PW_TCP_LISTEN &&
+	       (pw_addr_is_unspecified(l->family, l->saddr) ||
+		(l->family == ev->family && !memcmp(l->saddr, ev->saddr, PW_ADDR_LEN)));
+}
+
 /* An established socket whose local port has a listener on the same
  * transport (on its address or on any address) was accepted; any other
- * was connected out. */
+ * was connected out. The list is sorted (compare_events), so the sockets
+ * of one transport and local port are next to each other: each group is
+ * checked against its own few listeners. */
 static void infer_directions(struct socket_list *list)
 {
-	size_t i, j;
+	const struct pw_event *listeners[16];
+	size_t start, end, n_listeners, i, j;
 
-	for (i = 0; i < list->len; i++) {
-		struct pw_event *ev = &list->events[i];
+	for (start = 0; start < list->len; start = end) {
+		const struct pw_event *first = &list->events[start];
+		bool crowded = false;
 
-		if (ev->new_state == PW_TCP_LISTEN || ev->dport == 0)
-			continue;
-		ev->direction = PW_DIR_OUTBOUND;
-		if (ev->protocol != IPPROTO_TCP)
-			continue;
-		for (j = 0; j < list->len; j++) {
-			const struct pw_event *l = &list->events[j];
-
-			if (l->new_state != PW_TCP_LISTEN || l->sport != ev->sport)
+		n_listeners = 0;
+		for (end = start; end < list->len && list->events[end].protocol == first->protocol &&
+				  list->events[end].sport == first->sport;
+		     end++) {
+			if (list->events[end].new_state != PW_TCP_LISTEN)
 				continue;
-			if (pw_addr_is_unspecified(l->family, l->saddr) ||
-			    (l->family == ev->family && !memcmp(l->saddr, ev->saddr, PW_ADDR_LEN))) {
-				ev->direction = PW_DIR_INBOUND;
-				break;
-			}
+			if (n_listeners < sizeof(listeners) / sizeof(listeners[0]))
+				listeners[n_listeners++] = &list->events[end];
+			else
+				crowded = true; /* SO_REUSEPORT on many addresses: scan the group */
+		}
+		for (i = start; i < end; i++) {
+			struct pw_event *ev = &list->events[i];
+
+			if (ev->new_state == PW_TCP_LISTEN || ev->dport == 0)
+				continue;
+			ev->direction = PW_DIR_OUTBOUND;
+			if (ev->protocol != IPPROTO_TCP)
+				continue;
+			for (j = 0; j < n_listeners && ev->direction == PW_DIR_OUTBOUND; j++)
+				if (listener_takes(listeners[j], ev))
+					ev->direction = PW_DIR_INBOUND;
+			for (j = start; crowded && j < end && ev->direction == PW_DIR_OUTBOUND; j++)
+				if (listener_takes(&list->events[j], ev))
+					ev->direction = PW_DIR_INBOUND;
 		}
 	}
 }
@@ -498,6 +542,7 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 	const char *proc_root = cfg->proc_root ? cfg->proc_root : "/proc";
 	struct socket_list list = { 0 };
 	struct inode_index index = { 0 };
+	struct owner_slot *owners = NULL;
 	uint32_t *holders = NULL, netns;
 	char cgroup_root[256] = "";
 	size_t f, p, i;
@@ -535,7 +580,8 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 	}
 
 	holders = calloc(list.len ? list.len : 1, sizeof(*holders));
-	code = holders ? index_build(&index, &list) : -ENOMEM;
+	owners = calloc(OWNER_CACHE_SLOTS, sizeof(*owners));
+	code = holders && owners ? index_build(&index, &list) : -ENOMEM;
 	if (code) {
 		fail(err, err_len, "out of memory listing sockets");
 		goto cleanup;
@@ -549,9 +595,9 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 		struct pw_event *ev = &list.events[i];
 		uint32_t socket_uid = ev->owner.uid;
 
-		if (holders[i] &&
-		    pw_inventory_read_owner(proc_root, cgroup_root[0] ? cgroup_root : NULL,
-					    holders[i], &ev->owner) == 0) {
+		if (holders[i] && read_owner_cached(owners, proc_root,
+						    cgroup_root[0] ? cgroup_root : NULL, holders[i],
+						    &ev->owner) == 0) {
 			ev->attribution = PW_ATTR_SOCKET;
 		} else {
 			/* No process holds it (TIME_WAIT, an fd passed and closed,
@@ -561,9 +607,9 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 			ev->attribution = PW_ATTR_NONE;
 		}
 	}
-	infer_directions(&list);
 	if (list.len) /* qsort's base must not be NULL, even for 0 elements */
 		qsort(list.events, list.len, sizeof(*list.events), compare_events);
+	infer_directions(&list);
 	for (i = 0; i < list.len; i++) {
 		code = fn(ctx, &list.events[i]);
 		if (code)
@@ -573,6 +619,7 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 cleanup:
 	close(fd);
 	free(holders);
+	free(owners);
 	index_free(&index);
 	list_free(&list);
 	return code;
