@@ -14,6 +14,8 @@ BPFTOOL ?= bpftool
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
 DESTDIR ?=
+# systemd unit directory (make install); /usr/local/lib/systemd/system is on systemd's path.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_DIR := vmlinux/$(ARCH)
 LIBBPF_A ?= $(firstword $(wildcard /usr/lib/$(shell $(CC) -dumpmachine 2>/dev/null)/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a))
@@ -199,6 +201,10 @@ test: test-deps
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/portwarden
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's#/usr/local/sbin/portwarden#$(PREFIX)/sbin/portwarden#' dist/portwarden.service \
+		> $(DESTDIR)$(UNITDIR)/portwarden.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/portwarden.service
 
 clean:
 	rm -rf $(OUTPUT)

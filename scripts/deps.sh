@@ -8,7 +8,7 @@ set -eu
 
 profile=${1:-build}
 build_pkgs="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config"
-test_pkgs="libcmocka-dev iproute2 python3 python3-pytest python3-jsonschema chromium"
+test_pkgs="libcmocka-dev iproute2 python3 python3-pytest python3-jsonschema chromium rsyslog rsyslog-kafka rsyslog-elasticsearch python3-yaml"
 
 case "$profile" in
 build) wanted=$build_pkgs ;;
