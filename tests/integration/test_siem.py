@@ -499,3 +499,77 @@ def test_start_errors_are_clear():
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert "cannot resolve 'no-such-host.invalid'" in r.stderr
+
+
+def test_every_example_rsyslog_config_is_checked():
+    names = {os.path.basename(p) for p in glob.glob(os.path.join(REPO, "examples", "rsyslog",
+                                                                 "*.conf"))}
+    assert {"portwarden-to-elasticsearch.conf", "portwarden-to-kafka.conf",
+            "portwarden-forward-from-host.conf"} <= names
+
+
+def args_are_valid(args):
+    """portwarden parses (and checks) every option before it acts on --help."""
+    r = subprocess.run([binary()] + list(args) + ["--help"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+def test_daemonset_manifest():
+    yaml = pytest.importorskip("yaml")  # python3-yaml, in scripts/deps.sh test
+    docs = list(yaml.safe_load_all(open(os.path.join(REPO, "examples", "k8s",
+                                                     "daemonset.yaml"))))
+    ds = next(d for d in docs if d["kind"] == "DaemonSet")
+    assert ds["apiVersion"] == "apps/v1"
+    assert ds["spec"]["selector"]["matchLabels"].items() <= \
+        ds["spec"]["template"]["metadata"]["labels"].items()
+    pod = ds["spec"]["template"]["spec"]
+    assert pod["hostPID"] is True
+    (container,) = pod["containers"]
+    caps = set(container["securityContext"]["capabilities"]["add"])
+    assert {"BPF", "PERFMON", "SYS_PTRACE", "DAC_READ_SEARCH"} <= caps
+    volumes = {v["name"] for v in pod["volumes"]}
+    assert {m["name"] for m in container["volumeMounts"]} <= volumes
+    args_are_valid(container["args"])
+
+
+def test_systemd_unit():
+    unit = open(os.path.join(REPO, "dist", "portwarden.service")).read()
+    env = re.search(r"^Environment=PORTWARDEN_OUTPUTS=(.*)$", unit, re.M).group(1)
+    args_are_valid(env.split())
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        pytest.skip("systemd-analyze not installed")
+    with open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "portwarden-test.service"), "w") as f:
+        f.write(unit.replace("/usr/local/sbin/portwarden", binary()))
+    r = subprocess.run([analyze, "verify", f.name], capture_output=True, text=True)
+    os.unlink(f.name)
+    # verify exits 0 on unknown keys too: any message is a finding.
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr
+
+
+def test_vector_and_fluent_bit_examples_parse():
+    import tomllib
+    with open(os.path.join(REPO, "examples", "vector.toml"), "rb") as f:
+        vector = tomllib.load(f)
+    known = set(vector["sources"]) | set(vector.get("transforms", {}))
+    for section in ("transforms", "sinks"):
+        for name, conf in vector[section].items():
+            assert set(conf["inputs"]) <= known, (section, name)
+    assert vector["sources"]["portwarden"]["include"] == ["/var/log/portwarden/events.json"]
+    # Fluent Bit's classic format: [SECTION] then "Key Value" lines.
+    sections = []
+    for line in open(os.path.join(REPO, "examples", "fluent-bit.conf")):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            assert re.fullmatch(r"\[(SERVICE|INPUT|FILTER|OUTPUT)\]", line), line
+            sections.append((line, {}))
+        else:
+            key, value = line.split(None, 1)
+            sections[-1][1][key] = value
+    inputs = [s for n, s in sections if n == "[INPUT]"]
+    outputs = [s for n, s in sections if n == "[OUTPUT]"]
+    assert inputs[0]["Path"] == "/var/log/portwarden/events.json"
+    assert outputs[0]["Match"] == inputs[0]["Tag"]
