@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* portwarden: trace TCP state changes and binds live. Wires the pipeline
- * together: load/attach -> ring -> decode -> annotate -> encode -> sink. */
+ * together: load/attach -> ring -> decode -> annotate -> policy -> outputs
+ * (each encodes and writes in its own format and thread). */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,12 +19,12 @@
 #include "inventory.h"
 #include "loader.h"
 #include "options.h"
+#include "output.h"
 #include "policy.h"
 #include "ports_cmd.h"
 #include "privilege.h"
 #include "record.h"
 #include "report.h"
-#include "sink.h"
 
 #define PW_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -45,10 +47,8 @@ struct pw_pipeline {
 	struct pw_policy *policy; /* NULL without --policy */
 	struct pw_filter filter;  /* for the snapshot, which no kernel filter saw */
 	struct pw_clock clock;
-	struct pw_sink sink;
+	struct pw_outputs *outputs;
 	char host[256];
-	bool color;
-	uint64_t seq;
 	uint64_t socket_events;   /* state and bind records written */
 	uint64_t snapshot_events; /* sockets found open at start-up */
 	uint64_t alerts;
@@ -69,21 +69,11 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+/* Hand one record to every output; each numbers and encodes it itself. */
 static int emit(struct pw_pipeline *p, struct pw_record *rec)
 {
-	struct pw_buf *out = pw_sink_buf(&p->sink);
-	int err;
-
-	rec->seq = ++p->seq;
 	rec->host = p->host;
-	if (p->opts->format == PW_FORMAT_JSON)
-		err = pw_encode_json(out, rec);
-	else
-		err = pw_encode_text(out, rec, p->color);
-	if (err)
-		return err;
-	pw_sink_commit_line(&p->sink);
-	return p->sink.closed ? -EPIPE : 0;
+	return pw_outputs_emit(p->outputs, rec);
 }
 
 /* A socket record, annotated: written (unless only alerts are wanted) and,
@@ -116,33 +106,63 @@ static int on_event(void *ctx, const struct pw_event *ev)
 	return publish(p, &rec);
 }
 
-static int on_snapshot_socket(void *ctx, const struct pw_event *ev)
-{
-	struct pw_pipeline *p = ctx;
-	struct pw_record rec = { 0 };
+/* Sockets found open at start-up, kept until the outputs run. */
+struct pw_snapshot {
+	const struct pw_filter *filter;
+	struct pw_event *events;
+	size_t len, cap;
+};
 
-	if (!pw_filter_matches(&p->filter, ev))
+static int keep_snapshot_socket(void *ctx, const struct pw_event *ev)
+{
+	struct pw_snapshot *snap = ctx;
+	struct pw_event *grown;
+
+	if (!pw_filter_matches(snap->filter, ev))
 		return 0;
-	rec.type = PW_REC_SNAPSHOT;
-	rec.time_ns = pw_clock_wall_ns(&p->clock, ev->ts_ns);
-	rec.ev = ev;
-	p->snapshot_events++;
-	return publish(p, &rec);
+	if (snap->len == snap->cap) {
+		size_t cap = snap->cap ? snap->cap * 2 : 256;
+
+		grown = realloc(snap->events, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		snap->events = grown;
+		snap->cap = cap;
+	}
+	snap->events[snap->len++] = *ev;
+	return 0;
 }
 
 /* The sockets open before tracing began. Taken after the programs are
  * attached, so a socket opened during start-up is in the snapshot, in the
- * live events, or in both: never in neither. */
-static int write_snapshot(struct pw_pipeline *p, char *err, size_t err_len)
+ * live events, or in both: never in neither. It walks every process's
+ * /proc/PID/fd, so it runs before the privilege drop (with only the
+ * capabilities kept for annotation the walk finds no owners: measured);
+ * the records are written once the outputs run. */
+static int take_snapshot(struct pw_pipeline *p, struct pw_snapshot *snap, char *err,
+			 size_t err_len)
 {
 	struct pw_inventory_config cfg = { .proc_root = "/proc", .family = p->opts->family };
-	int code;
 
-	code = pw_inventory_snapshot(&cfg, on_snapshot_socket, p, err, err_len);
-	if (code == -EPIPE)
-		return 0; /* the reader went away: the main loop stops */
-	pw_sink_flush(&p->sink);
-	return code;
+	snap->filter = &p->filter;
+	return pw_inventory_snapshot(&cfg, keep_snapshot_socket, snap, err, err_len);
+}
+
+static int write_snapshot(struct pw_pipeline *p, const struct pw_snapshot *snap)
+{
+	struct pw_record rec;
+	int err = 0;
+
+	for (size_t i = 0; i < snap->len && !err; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.type = PW_REC_SNAPSHOT;
+		rec.time_ns = pw_clock_wall_ns(&p->clock, snap->events[i].ts_ns);
+		rec.ev = &snap->events[i];
+		p->snapshot_events++;
+		err = publish(p, &rec);
+	}
+	pw_outputs_flush(p->outputs);
+	return err;
 }
 
 /* SIGHUP: re-read the policy. A broken new policy keeps the old one. */
@@ -204,7 +224,7 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 		"%llu made in the kernel\n",
 		(unsigned long long)p->socket_events,
 		(unsigned long long)counters[PW_COUNTER_DROPPED],
-		(unsigned long long)p->sink.lines_lost,
+		(unsigned long long)pw_outputs_lost(p->outputs),
 		(unsigned long long)counters[PW_COUNTER_FILTERED],
 		(unsigned long long)consumer->malformed,
 		(unsigned long long)(counters[PW_COUNTER_EVENTS] + counters[PW_COUNTER_DROPPED]));
@@ -230,7 +250,9 @@ int main(int argc, char **argv)
 {
 	struct pw_annotator_config annotate_cfg = { .proc_root = "/proc",
 						    .services_path = "/etc/services" };
+	struct pw_outputs_config outputs_cfg = { 0 };
 	struct pw_pipeline pipeline = { 0 };
+	struct pw_snapshot snapshot = { 0 };
 	struct pw_consumer consumer = { 0 };
 	struct pw_loader loader = { 0 };
 	struct pw_options opts;
@@ -245,7 +267,6 @@ int main(int argc, char **argv)
 		return pw_report_main(argc - 1, argv + 1);
 
 	loader.cgroup_fd = -1;
-	pw_sink_init(&pipeline.sink, STDOUT_FILENO);
 	if (pw_options_parse(&opts, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "portwarden: %s\n", err);
 		exit_code = EXIT_USAGE;
@@ -262,10 +283,15 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	pipeline.opts = &opts;
-	pipeline.color = opts.color == PW_COLOR_ALWAYS ||
-			 (opts.color == PW_COLOR_AUTO && isatty(STDOUT_FILENO));
 	if (gethostname(pipeline.host, sizeof(pipeline.host) - 1))
 		strcpy(pipeline.host, "unknown");
+	outputs_cfg.specs = opts.outputs;
+	outputs_cfg.n_specs = opts.n_outputs;
+	outputs_cfg.stdout_format =
+		opts.format == PW_FORMAT_JSON ? PW_OUTPUT_FORMAT_JSON : PW_OUTPUT_FORMAT_TEXT;
+	outputs_cfg.color = opts.color == PW_COLOR_ALWAYS ||
+			    (opts.color == PW_COLOR_AUTO && isatty(STDOUT_FILENO));
+	outputs_cfg.host = pipeline.host;
 
 	code = install_signals();
 	if (code) {
@@ -282,6 +308,12 @@ int main(int argc, char **argv)
 	if (pw_filter_init(&pipeline.filter, &opts, err, sizeof(err))) {
 		fprintf(stderr, "portwarden: %s\n", err);
 		exit_code = EXIT_USAGE;
+		goto cleanup;
+	}
+	/* Files are opened now, as root: an unwritable path fails before any
+	 * BPF program is loaded. */
+	if (pw_outputs_open(&pipeline.outputs, &outputs_cfg, err, sizeof(err))) {
+		fprintf(stderr, "portwarden: %s\n", err);
 		goto cleanup;
 	}
 	code = pw_annotator_new(&pipeline.annotator, &annotate_cfg);
@@ -304,30 +336,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portwarden: cannot open the ring buffer: %s\n", strerror(-code));
 		goto cleanup;
 	}
-	if (opts.format == PW_FORMAT_TEXT) {
-		pw_encode_text_header(pw_sink_buf(&pipeline.sink), pipeline.color);
-		pw_sink_flush(&pipeline.sink);
-	}
-	/* The snapshot walks every process's /proc/PID/fd once, before the
-	 * privilege drop: with only the capabilities kept for annotation the
-	 * walk finds no owners (measured), and it is not needed again. */
-	if (!opts.no_snapshot && write_snapshot(&pipeline, err, sizeof(err)))
+	if (!opts.no_snapshot && take_snapshot(&pipeline, &snapshot, err, sizeof(err)))
 		fprintf(stderr, "portwarden: no start-up snapshot: %s\n", err);
 	code = pw_drop_privileges(opts.run_as_user, err, sizeof(err));
 	if (code) {
 		fprintf(stderr, "portwarden: %s\n", err);
 		goto cleanup;
 	}
+	/* Capabilities are per thread: the writers start after the drop. */
+	if (pw_outputs_start(pipeline.outputs, err, sizeof(err))) {
+		fprintf(stderr, "portwarden: %s\n", err);
+		goto cleanup;
+	}
+	write_snapshot(&pipeline, &snapshot);
 	fprintf(stderr, "portwarden: tracing (state hook: %s, bind hook: %s%s, cookies: %s)\n",
 		(opts.classes & (PW_CLASS_STATE | PW_CLASS_LISTEN)) ? pw_state_hook_name(loader.state_hook) : "off",
 		(opts.classes & PW_CLASS_BIND) ? pw_bind_hook_name(loader.bind_hook) : "off",
 		loader.binds_outside_syscall ? " + cgroup post_bind" : "",
 		loader.cookies_at_create ? "at socket creation" : "when the kernel has one");
 
-	while (!exiting && !pipeline.sink.closed) {
+	while (!exiting && !pw_outputs_stdout_closed(pipeline.outputs)) {
 		if (hangup) {
 			hangup = 0;
 			reload_policy(&pipeline);
+			pw_outputs_reopen(pipeline.outputs);
 		}
 		code = pw_consumer_poll(&consumer, (int)opts.flush_ms);
 		if (code < 0 && code != -EPIPE) {
@@ -336,21 +368,24 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		report_drops(&pipeline, &loader);
-		pw_sink_flush(&pipeline.sink);
-		pw_sink_reader_gone(&pipeline.sink);
+		pw_outputs_flush(pipeline.outputs);
 	}
 	/* Stop the programs, then drain what the kernel queued before that and
 	 * account for it: made == written + lost, exactly. */
 	pw_loader_detach(&loader);
-	if (!pipeline.sink.closed) {
+	if (!pw_outputs_stdout_closed(pipeline.outputs)) {
 		while ((code = pw_consumer_poll(&consumer, 0)) > 0)
-			pw_sink_flush(&pipeline.sink);
+			pw_outputs_flush(pipeline.outputs);
 		report_drops(&pipeline, &loader);
-		pw_sink_flush(&pipeline.sink);
+		pw_outputs_flush(pipeline.outputs);
 	}
-	if (pipeline.sink.closed)
+	if (pw_outputs_stdout_closed(pipeline.outputs))
 		fprintf(stderr, "portwarden: the output's reader went away; stopped tracing\n");
+	/* Every queue written out (bounded wait) before the totals are told. */
+	pw_outputs_close(pipeline.outputs);
 	print_summary(&pipeline, &loader, &consumer);
+	if (opts.n_outputs)
+		pw_outputs_summary(pipeline.outputs, stderr);
 	exit_code = 0;
 
 cleanup:
@@ -358,6 +393,7 @@ cleanup:
 	pw_loader_stop(&loader);
 	pw_annotator_free(pipeline.annotator);
 	pw_policy_free(pipeline.policy);
-	pw_sink_free(&pipeline.sink);
+	pw_outputs_free(pipeline.outputs);
+	free(snapshot.events);
 	return exit_code;
 }
