@@ -458,14 +458,18 @@ def formats_doc_examples():
     """The example line under each '### format' heading of docs/formats.md."""
     text = open(os.path.join(REPO, "docs", "formats.md")).read()
     examples = {}
-    for m in re.finditer(r"^### (\w+)\n(?:.*\n)*?```(?:json)?\n(.*)\n```", text, re.M):
-        examples.setdefault(m.group(1), m.group(2))
+    for section in re.split(r"^### ", text, flags=re.M)[1:]:
+        name = section.split("\n", 1)[0].strip()
+        block = re.search(r"^```(?:json)?\n(.*)\n```", section, re.M)
+        if block:
+            examples[name] = block.group(1)
     return examples
 
 
 def test_docs_examples_are_valid():
     ex = formats_doc_examples()
-    assert set(ex) >= {"json", "ecs", "ocsf", "syslog"}, ex.keys()
+    assert set(ex) >= {"text", "json", "ecs", "ocsf", "syslog"}, ex.keys()
+    assert " accepted " in ex["text"]
     validate_events([json.loads(ex["json"])])
     check_ecs(json.loads(ex["ecs"]))
     check_ocsf(json.loads(ex["ocsf"]))
