@@ -4,6 +4,7 @@
  * (what `ss -p` does), then the owners' identity from /proc/PID/stat. */
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -458,7 +459,7 @@ static int read_owner_cached(struct owner_slot *cache, const char *proc_root,
 
 static bool listener_takes(const struct pw_event *l, const struct pw_event *ev)
 {
-	return l->new_state == PW_TCP_LISTEN &&
+	return l->new_state == PW_TCP_LISTEN && l->netns == ev->netns &&
 	       (pw_addr_is_unspecified(l->family, l->saddr) ||
 		(l->family == ev->family && !memcmp(l->saddr, ev->saddr, PW_ADDR_LEN)));
 }
@@ -522,7 +523,10 @@ static int compare_events(const void *a, const void *b)
 		return diff;
 	if (x->dport != y->dport)
 		return x->dport < y->dport ? -1 : 1;
-	return memcmp(x->daddr, y->daddr, PW_ADDR_LEN);
+	diff = memcmp(x->daddr, y->daddr, PW_ADDR_LEN);
+	if (diff)
+		return diff;
+	return x->netns < y->netns ? -1 : x->netns > y->netns;
 }
 
 static uint32_t own_netns(const char *proc_root)
@@ -534,32 +538,113 @@ static uint32_t own_netns(const char *proc_root)
 	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
 }
 
-int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn fn, void *ctx,
-			  char *err, size_t err_len)
+/* The network namespaces processes are in, other than ours: one process
+ * in each, to enter it through. */
+struct netns_list {
+	uint32_t *inodes;
+	uint32_t *pids;
+	size_t len, cap;
+};
+
+static int collect_netns(const char *proc_root, uint32_t own, struct netns_list *out,
+			 size_t *unreadable, int *first_error)
+{
+	struct dirent *entry;
+	DIR *dir = opendir(proc_root);
+
+	if (!dir)
+		return -errno;
+	while ((entry = readdir(dir))) {
+		char path[sizeof(entry->d_name) + 4096];
+		struct stat st;
+		uint32_t pid;
+		size_t i;
+
+		if (!parse_pid(entry->d_name, &pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/ns/net", proc_root, entry->d_name);
+		if (stat(path, &st)) {
+			/* Gone or a kernel thread is fine; a process we may not
+			 * look at may be in a namespace we would miss. */
+			if (errno == EACCES || errno == EPERM) {
+				if (!*unreadable)
+					*first_error = errno;
+				(*unreadable)++;
+			}
+			continue;
+		}
+		if ((uint32_t)st.st_ino == own)
+			continue;
+		for (i = 0; i < out->len && out->inodes[i] != (uint32_t)st.st_ino; i++)
+			;
+		if (i < out->len)
+			continue;
+		if (out->len == out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 16;
+			uint32_t *inodes = realloc(out->inodes, cap * sizeof(*inodes)), *pids;
+
+			if (!inodes) {
+				closedir(dir);
+				return -ENOMEM;
+			}
+			out->inodes = inodes;
+			pids = realloc(out->pids, cap * sizeof(*pids));
+			if (!pids) {
+				closedir(dir);
+				return -ENOMEM;
+			}
+			out->pids = pids;
+			out->cap = cap;
+		}
+		out->inodes[out->len] = (uint32_t)st.st_ino;
+		out->pids[out->len] = pid;
+		out->len++;
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* A sock_diag socket in the network namespace of pid: a netlink socket
+ * belongs to the namespace its creator was in, so enter it, create the
+ * socket, and come back. Needs CAP_SYS_ADMIN. Returns the socket or a
+ * negative errno. */
+static int diag_socket_in(const char *proc_root, uint32_t pid, int own_ns_fd)
+{
+	char path[4096];
+	int target, fd, code;
+
+	snprintf(path, sizeof(path), "%s/%u/ns/net", proc_root, pid);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0)
+		return -errno;
+	if (setns(target, CLONE_NEWNET)) {
+		code = -errno;
+		close(target);
+		return code;
+	}
+	close(target);
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	code = fd < 0 ? -errno : fd;
+	if (setns(own_ns_fd, CLONE_NEWNET)) {
+		/* Entering worked, so returning can only fail if the kernel
+		 * ran out of memory: staying in a foreign namespace would
+		 * silently change what everything after this sees. */
+		fprintf(stderr, "portwarden: cannot return to our own network namespace: %s\n",
+			strerror(errno));
+		abort();
+	}
+	return code;
+}
+
+/* Dump the sockets of the namespace netns through fd into list. */
+static int dump_namespace(int fd, uint32_t netns, const struct pw_inventory_config *cfg,
+			  struct socket_list *list, char *err, size_t err_len)
 {
 	static const uint16_t families[] = { AF_INET, AF_INET6 };
 	static const uint8_t protocols[] = { IPPROTO_TCP, IPPROTO_UDP };
-	const char *proc_root = cfg->proc_root ? cfg->proc_root : "/proc";
-	struct socket_list list = { 0 };
-	struct inode_index index = { 0 };
-	struct owner_slot *owners = NULL;
-	uint32_t *holders = NULL, netns;
-	char cgroup_root[256] = "";
-	size_t f, p, i;
-	int fd, code = 0;
+	size_t f, p;
+	int code;
 
-	err[0] = '\0';
-	/* No cgroup v2 mount: owners simply carry no cgroup id. */
-	if (pw_cgroup2_mount(cgroup_root, sizeof(cgroup_root)))
-		cgroup_root[0] = '\0';
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0) {
-		code = -errno;
-		fail(err, err_len, "sock_diag: cannot open a NETLINK_SOCK_DIAG socket: %s",
-		     strerror(errno));
-		return code;
-	}
-	netns = own_netns(proc_root);
 	for (p = 0; p < sizeof(protocols); p++) {
 		uint32_t states;
 
@@ -573,11 +658,88 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 			if (cfg->family && cfg->family != families[f])
 				continue;
 			code = diag_dump(fd, (uint32_t)(p * 2 + f + 1), families[f], protocols[p],
-					 states, netns, &list, err, err_len);
+					 states, netns, list, err, err_len);
 			if (code)
-				goto cleanup;
+				return code;
 		}
 	}
+	return 0;
+}
+
+/* Every other namespace's sockets, when asked for. A namespace that
+ * cannot be entered (no CAP_SYS_ADMIN) is skipped and counted. */
+static int dump_other_namespaces(const char *proc_root, uint32_t own,
+				 const struct pw_inventory_config *cfg, struct socket_list *list,
+				 size_t *skipped, size_t *unreadable, int *first_error, char *err,
+				 size_t err_len)
+{
+	struct netns_list spaces = { 0 };
+	int own_fd, code;
+	size_t i;
+
+	own_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (own_fd < 0) {
+		code = -errno;
+		fail(err, err_len, "cannot open our own network namespace: %s", strerror(errno));
+		return code;
+	}
+	code = collect_netns(proc_root, own, &spaces, unreadable, first_error);
+	if (code) {
+		fail(err, err_len, "cannot list network namespaces in %s: %s", proc_root,
+		     strerror(-code));
+		goto cleanup;
+	}
+	for (i = 0; i < spaces.len; i++) {
+		int fd = diag_socket_in(proc_root, spaces.pids[i], own_fd);
+
+		if (fd < 0) {
+			if (!*skipped && !*unreadable)
+				*first_error = -fd;
+			(*skipped)++;
+			continue;
+		}
+		code = dump_namespace(fd, spaces.inodes[i], cfg, list, err, err_len);
+		close(fd);
+		if (code)
+			goto cleanup;
+	}
+cleanup:
+	free(spaces.inodes);
+	free(spaces.pids);
+	close(own_fd);
+	return code;
+}
+
+int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn fn, void *ctx,
+			  char *err, size_t err_len)
+{
+	const char *proc_root = cfg->proc_root ? cfg->proc_root : "/proc";
+	struct socket_list list = { 0 };
+	struct inode_index index = { 0 };
+	struct owner_slot *owners = NULL;
+	uint32_t *holders = NULL, netns;
+	char cgroup_root[256] = "";
+	size_t i, skipped = 0, unreadable = 0;
+	int fd, code = 0, skip_error = 0;
+
+	err[0] = '\0';
+	/* No cgroup v2 mount: owners simply carry no cgroup id. */
+	if (pw_cgroup2_mount(cgroup_root, sizeof(cgroup_root)))
+		cgroup_root[0] = '\0';
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		code = -errno;
+		fail(err, err_len, "sock_diag: cannot open a NETLINK_SOCK_DIAG socket: %s",
+		     strerror(errno));
+		return code;
+	}
+	netns = own_netns(proc_root);
+	code = dump_namespace(fd, netns, cfg, &list, err, err_len);
+	if (!code && cfg->all_netns)
+		code = dump_other_namespaces(proc_root, netns, cfg, &list, &skipped, &unreadable,
+					     &skip_error, err, err_len);
+	if (code)
+		goto cleanup;
 
 	holders = calloc(list.len ? list.len : 1, sizeof(*holders));
 	owners = calloc(OWNER_CACHE_SLOTS, sizeof(*owners));
@@ -615,6 +777,16 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 		if (code)
 			break;
 	}
+	if (!code && skipped)
+		fail(err, err_len,
+		     "%zu network namespace%s could not be entered (%s): %s sockets are not listed",
+		     skipped, skipped == 1 ? "" : "s", strerror(skip_error),
+		     skipped == 1 ? "its" : "their");
+	else if (!code && unreadable)
+		fail(err, err_len,
+		     "the network namespace of %zu process%s could not be read (%s): sockets in "
+		     "other namespaces may be missing",
+		     unreadable, unreadable == 1 ? "" : "es", strerror(skip_error));
 
 cleanup:
 	close(fd);

@@ -14,6 +14,8 @@ struct pw_inventory_config {
 	bool all_states;       /* every TCP state and connected UDP sockets too, not
 				* only listening TCP and bound UDP sockets */
 	uint16_t family;       /* 0 for both, else AF_INET or AF_INET6 */
+	bool all_netns;        /* every network namespace a process is in, not only
+				* the caller's (needs CAP_SYS_ADMIN to enter them) */
 };
 
 /* Called once per socket. The event is a PW_EVENT_STATE record with
@@ -25,10 +27,12 @@ struct pw_inventory_config {
  * stops the walk and is returned by pw_inventory_snapshot. */
 typedef int (*pw_inventory_fn)(void *ctx, const struct pw_event *ev);
 
-/* Enumerate the sockets of the caller's network namespace, ordered by
- * transport, local port, family and local address, and call fn for each.
- * Returns 0, fn's non-zero return, or a negative errno with a one-line
- * message in err. */
+/* Enumerate the sockets of the caller's network namespace (with all_netns,
+ * of every namespace a process is in; netns in each event says which),
+ * ordered by transport, local port, family and local address, and call fn
+ * for each. Returns 0, fn's non-zero return, or a negative errno with a
+ * one-line message in err. On success err is empty, or holds a warning
+ * about namespaces that could not be entered and were left out. */
 int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn fn, void *ctx,
 			  char *err, size_t err_len);
 

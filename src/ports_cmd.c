@@ -40,18 +40,20 @@ enum column {
 	COL_EXE,
 	COL_CONTAINER,
 	COL_POLICY,
+	COL_NETNS,
 	COL_COUNT,
 };
 
 static const char *const column_titles[COL_COUNT] = {
 	"PROTO", "STATE", "LOCAL", "REMOTE", "SCOPE", "CATEGORY", "SERVICE",
-	"PID",   "COMM",  "USER",  "EXE",    "CONTAINER", "POLICY",
+	"PID",   "COMM",  "USER",  "EXE",    "CONTAINER", "POLICY",  "NETNS",
 };
 
 struct ports_options {
 	bool all;
 	bool json;
 	bool alerts_only;
+	bool all_netns;
 	const char *policy_path;
 	uint16_t family;
 };
@@ -87,6 +89,8 @@ static void usage(FILE *out)
 	      "      --policy FILE        check each socket against an allowlist (docs/policy.md);\n"
 	      "                           exit status 3 when one is not allowed\n"
 	      "      --alerts-only        with --policy: only the sockets that are not allowed\n"
+	      "  -N, --all-netns          every network namespace a process is in (containers),\n"
+	      "                           not only this one\n"
 	      "  -4, --ipv4               IPv4 only\n"
 	      "  -6, --ipv6               IPv6 only\n"
 	      "  -h, --help               this help\n"
@@ -102,6 +106,7 @@ static int parse_args(struct ports_options *opts, int argc, char **argv, char *e
 		{ "json", no_argument, NULL, 'j' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "alerts-only", no_argument, NULL, 'A' },
+		{ "all-netns", no_argument, NULL, 'N' },
 		{ "ipv4", no_argument, NULL, '4' },
 		{ "ipv6", no_argument, NULL, '6' },
 		{ "help", no_argument, NULL, 'h' },
@@ -112,7 +117,7 @@ static int parse_args(struct ports_options *opts, int argc, char **argv, char *e
 	memset(opts, 0, sizeof(*opts));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":aj46h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ajN46h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			opts->all = true;
@@ -125,6 +130,9 @@ static int parse_args(struct ports_options *opts, int argc, char **argv, char *e
 			break;
 		case 'A':
 			opts->alerts_only = true;
+			break;
+		case 'N':
+			opts->all_netns = true;
 			break;
 		case '4':
 		case '6':
@@ -232,6 +240,7 @@ static int add_row(struct ports_run *run, const struct pw_record *rec,
 	row->cells[COL_CONTAINER] = rec->proc.container_id ? cellf("%.12s", rec->proc.container_id)
 							    : cell("-");
 	row->cells[COL_POLICY] = alert ? cellf("ALERT %s", verdict->rule) : cell("allowed");
+	row->cells[COL_NETNS] = cellf("%u", ev->netns);
 	run->n_rows++;
 	for (i = 0; i < COL_COUNT; i++)
 		if (!row->cells[i])
@@ -293,6 +302,8 @@ static bool column_shown(const struct ports_run *run, enum column col)
 		return run->opts->all;
 	if (col == COL_POLICY)
 		return run->policy != NULL;
+	if (col == COL_NETNS)
+		return run->opts->all_netns;
 	return true;
 }
 
@@ -375,6 +386,7 @@ int pw_ports_main(int argc, char **argv)
 	run.now_ns = wall_now_ns();
 	inventory_cfg.all_states = opts.all;
 	inventory_cfg.family = opts.family;
+	inventory_cfg.all_netns = opts.all_netns;
 	code = pw_inventory_snapshot(&inventory_cfg, on_socket, &run, err, sizeof(err));
 	if (code) {
 		if (err[0])
@@ -383,6 +395,8 @@ int pw_ports_main(int argc, char **argv)
 			fprintf(stderr, "portwarden ports: %s\n", strerror(-code));
 		goto cleanup;
 	}
+	if (err[0]) /* namespaces left out: the listing is incomplete, say so */
+		fprintf(stderr, "portwarden ports: warning: %s\n", err);
 	if (!opts.json)
 		print_table(&run);
 	code = pw_sink_flush(&run.sink);

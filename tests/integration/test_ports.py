@@ -373,3 +373,61 @@ def test_policy_mistake_is_reported_with_its_place(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip() == (f"portwarden ports: cannot read {tmp_path}/missing.policy: "
                                    "No such file or directory")
+
+
+def test_all_netns_lists_listeners_in_other_namespaces(netns):
+    """A listener in its own network namespace (as a container's) is not in
+    the default inventory, which like ss is this namespace's, and is in the
+    --all-netns one, with its namespace and owner."""
+    name = netns()
+    ns_inode = os.stat(f"/run/netns/{name}").st_ino
+    lst = Peer("bind", "--family", "4", "--proto", "tcp", "--port", 8080, "--addr", "0.0.0.0",
+               "--listen", "--hold", comm="pw-inv-netns", netns=name)
+    try:
+        assert int(lst.expect("listening")) == 8080
+        default = ports_json()
+        assert not [e for e in default if e["process"]["pid"] == lst.pid]
+        assert all(e["netns"] == netns_inode() for e in default)
+
+        proc = run_ports("--json", "--all-netns")
+        events = [json.loads(line) for line in proc.stdout.splitlines()]
+        validate_events(events)
+        found = [e for e in events if e["process"]["pid"] == lst.pid]
+        assert len(found) == 1, found
+        e = found[0]
+        assert e["netns"] == ns_inode
+        assert e["process"]["comm"] == "pw-inv-netns"
+        assert (e["transport"], e["local"]["ip"], e["local"]["port"]) == ("tcp", "0.0.0.0", 8080)
+        assert e["local"]["scope"] == "any"
+        assert e["tcp"]["state"] == "LISTEN"
+        # Root may still be refused a process or two (another user
+        # namespace): then the listing says so, and nothing else.
+        for line in proc.stderr.splitlines():
+            assert line.startswith("portwarden ports: warning: the network namespace of "), line
+
+        table = run_ports("--all-netns").stdout.splitlines()
+        assert table[0].split()[-1] == "NETNS"
+        assert [line.split()[-1] for line in table if f" {lst.pid} " in line] == [str(ns_inode)]
+    finally:
+        lst.finish()
+
+
+def test_all_netns_without_the_right_to_enter_says_what_is_missing(netns):
+    name = netns()
+    lst = Peer("bind", "--family", "4", "--proto", "udp", "--port", 5353, "--addr", "0.0.0.0",
+               "--hold", comm="pw-inv-netns2", netns=name)
+    try:
+        lst.expect("bound")
+        # Root without CAP_SYS_ADMIN (util-linux's setpriv, always there).
+        proc = subprocess.run(["setpriv", "--bounding-set", "-sys_admin", "--", binary(),
+                               "ports", "--json", "--all-netns"],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        events = [json.loads(line) for line in proc.stdout.splitlines()]
+        assert not [e for e in events if e["process"]["pid"] == lst.pid]
+        assert re.search(r"portwarden ports: warning: \d+ network namespaces? could not be "
+                         r"entered \((Operation not permitted|Permission denied)\): (its|their) "
+                         r"sockets are not listed",
+                         proc.stderr), proc.stderr
+    finally:
+        lst.finish()
