@@ -224,3 +224,13 @@ def test_connect_rules_alert_on_other_destinations(tracers, tmp_path):
     assert alert["process"]["pid"] == clients[1].pid
     assert alert["reason"] == (f"tcp connection to 127.0.0.1 port {bad_port} by pw-out-cli "
                                f"(pid {clients[1].pid}, user root) is not allowed by {policy}")
+
+
+def test_policy_option_errors():
+    for args, message in ((["--alerts-only"], "--alerts-only needs --policy FILE"),
+                          (["--policy", ""], "--policy: empty file name"),
+                          (["--policy"], "--policy: needs a value")):
+        proc = subprocess.run([binary(), *args], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.strip() == f"portwarden: {message}", (args, proc.stderr)
+        assert proc.stdout == ""
