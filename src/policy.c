@@ -168,20 +168,22 @@ static int parse_transports(struct parser *ps, const struct word *prev, const st
 	return 0;
 }
 
-/* A whole decimal number of at most 5 digits, else -1. */
+/* A whole decimal number, 65536 standing for any larger one; -1 when the
+ * text is empty or not all digits. */
 static long parse_port_number(const char *s, size_t len)
 {
 	long value = 0;
 	size_t i;
 
-	if (!len || len > 5)
-		return len > 5 && strspn(s, "0123456789") >= len ? 65536 : -1;
+	if (!len)
+		return -1;
 	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		value = value * 10 + (s[i] - '0');
+		if (value <= 65535)
+			value = value * 10 + (s[i] - '0');
 	}
-	return value;
+	return value > 65535 ? 65536 : value;
 }
 
 static int add_range(struct rule *rule, long first, long last)
