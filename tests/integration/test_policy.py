@@ -222,7 +222,9 @@ def test_connect_rules_alert_on_other_destinations(tracers, tmp_path):
     assert alert["action"] == "connect"
     assert alert["rule"] == "default"
     assert alert["process"]["pid"] == clients[1].pid
-    assert alert["reason"] == (f"tcp connection to 127.0.0.1 port {bad_port} by pw-out-cli "
+    service = alert["remote"]["service"]
+    named = f" ({service})" if service else ""
+    assert alert["reason"] == (f"tcp connection to 127.0.0.1 port {bad_port}{named} by pw-out-cli "
                                f"(pid {clients[1].pid}, user root) is not allowed by {policy}")
 
 

@@ -431,3 +431,42 @@ def test_all_netns_without_the_right_to_enter_says_what_is_missing(netns):
                          proc.stderr), proc.stderr
     finally:
         lst.finish()
+
+
+def test_policy_connect_rules_check_existing_outbound_connections(tmp_path):
+    server = subprocess.Popen([PYTHON, "-c", HOLD_SERVER], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    client = None
+    try:
+        port = int(server.stdout.readline())
+        client = subprocess.Popen([PYTHON, "-c", HOLD_CLIENT, str(port)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        client_port = int(client.stdout.readline())
+        assert server.stdout.readline().strip() == "accepted"
+        policy = tmp_path / "out.policy"
+        policy.write_text("allow listen any any\nallow connect tcp 443\n")
+        proc = run_ports("--all", "--json", "--alerts-only", "--policy", str(policy), check=False)
+        assert proc.returncode == 3, proc.stderr
+        alerts = [json.loads(line) for line in proc.stdout.splitlines()]
+        validate_events(alerts)
+        ours = [a for a in alerts if a["process"]["pid"] in (server.pid, client.pid)]
+        assert len(ours) == 1, ours
+        alert = ours[0]
+        assert alert["process"]["pid"] == client.pid
+        assert alert["action"] == "existing"
+        assert alert["direction"] == "outbound"
+        assert (alert["local"]["port"], alert["remote"]["port"]) == (client_port, port)
+        service = alert["remote"]["service"]
+        named = f" ({service})" if service else ""
+        assert alert["reason"] == (f"existing tcp connection to 127.0.0.1 port {port}{named} by "
+                                   f"python3 (pid {client.pid}, user root) is not allowed by "
+                                   f"{policy}")
+        # Without --all there are no connections to check.
+        proc = run_ports("--json", "--alerts-only", "--policy", str(policy), check=False)
+        assert not [line for line in proc.stdout.splitlines()
+                    if json.loads(line)["process"]["pid"] in (server.pid, client.pid)]
+    finally:
+        for proc in (client, server):
+            if proc:
+                proc.stdin.close()
+                proc.wait(10)
