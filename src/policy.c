@@ -466,6 +466,9 @@ int pw_policy_parse(const char *name, const char *text, struct pw_policy **out, 
 		snprintf(err, err_len, "%s: out of memory", name);
 		return -ENOMEM;
 	}
+	/* Editors on some systems start UTF-8 files with a byte order mark. */
+	if (!strncmp(line, "\xef\xbb\xbf", 3))
+		line += 3;
 	while (*line) {
 		const char *end = strchr(line, '\n');
 

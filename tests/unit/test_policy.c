@@ -133,6 +133,11 @@ static void test_parse_accepts_the_documented_forms(void **state)
 	p = parse_ok("");
 	assert_int_equal(pw_policy_rule_count(p), 0);
 	pw_policy_free(p);
+
+	/* A UTF-8 byte order mark is not part of the first word. */
+	p = parse_ok("\xef\xbb\xbf" "allow listen tcp 22\n");
+	assert_int_equal(pw_policy_rule_count(p), 1);
+	pw_policy_free(p);
 }
 
 /* Parser: every message -------------------------------------------------- */
