@@ -41,6 +41,8 @@ struct pw_output {
 	pthread_t thread;
 	bool thread_started;
 	int reported_error; /* writer thread only: last error told on stderr */
+	int reported_rotate_error; /* writer thread only: last rotation error told */
+	uint64_t rotations_seen;   /* writer thread only */
 
 	atomic_bool reopen;  /* SIGHUP seen: re-open the file */
 	atomic_bool healthy; /* the last write worked: a loss record may go out */
@@ -258,8 +260,14 @@ static size_t deliver_file(struct pw_output *o, struct pw_line *lines, size_t n)
 
 	atomic_fetch_add(&o->delivered, written);
 	rotate_err = o->file.rotate_error;
-	if (rotate_err) {
-		o->file.rotate_error = 0;
+	o->file.rotate_error = 0;
+	if (o->file.rotations != o->rotations_seen) {
+		/* A rotation worked: the next failure is news again. */
+		o->rotations_seen = o->file.rotations;
+		o->reported_rotate_error = 0;
+	}
+	if (rotate_err && rotate_err != o->reported_rotate_error) {
+		o->reported_rotate_error = rotate_err;
 		fprintf(stderr, "portwarden: output %s: cannot rotate: %s; still appending\n",
 			o->name, strerror(-rotate_err));
 	}
