@@ -142,10 +142,17 @@ static int keep_snapshot_socket(void *ctx, const struct pw_event *ev)
 static int take_snapshot(struct pw_pipeline *p, struct pw_snapshot *snap, char *err,
 			 size_t err_len)
 {
-	struct pw_inventory_config cfg = { .proc_root = "/proc", .family = p->opts->family };
+	/* Every network namespace a process is in: containers' listeners too. */
+	struct pw_inventory_config cfg = {
+		.proc_root = "/proc", .family = p->opts->family, .all_netns = true
+	};
+	int code;
 
 	snap->filter = &p->filter;
-	return pw_inventory_snapshot(&cfg, keep_snapshot_socket, snap, err, err_len);
+	code = pw_inventory_snapshot(&cfg, keep_snapshot_socket, snap, err, err_len);
+	if (!code && err[0] && p->opts->verbose)
+		fprintf(stderr, "portwarden: snapshot: %s\n", err);
+	return code;
 }
 
 static int write_snapshot(struct pw_pipeline *p, const struct pw_snapshot *snap)

@@ -137,3 +137,22 @@ def test_reuseport_listener_on_a_port_someone_already_listens_on(tracers):
     assert {e["process"]["pid"] for e in squat} == {second.pid}
     owner = [e for e in events if e["process"]["comm"] == "pw-owner"]
     assert [e["action"] for e in owner] == ["bind", "listen", "listen_close"]
+
+
+def test_listener_in_another_netns_is_in_the_start_up_snapshot(tracers, netns):
+    ns = netns()
+    port = free_port()
+    peer = Peer("bind", "--proto", "tcp", "--port", port, "--listen", "--hold",
+                comm="pw-nslisten", netns=ns)
+    peer.expect("listening")
+    tracer = tracers("--port", str(port))
+    peer.finish()
+    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
+    tracer.stop()
+    events = tracer.events()
+    snaps = [e for e in events if e["type"] == "snapshot"]
+    assert len(snaps) == 1, events
+    assert snaps[0]["netns"] == netns_inode(f"/run/netns/{ns}")
+    assert snaps[0]["process"]["pid"] == peer.pid
+    close = [e for e in events if e.get("action") == "listen_close"][0]
+    assert close["sock_cookie"] == snaps[0]["sock_cookie"]
