@@ -386,3 +386,15 @@ def test_no_snapshot_option(tracers):
     assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
     tracer.stop()
     assert [e["type"] for e in tracer.events()] == ["state"]
+
+
+def test_color_always_colours_the_actions(tracers):
+    port = free_port()
+    tracer = tracers("--port", str(port), "--color", "always", json_output=False)
+    peer = Peer("bind", "--proto", "tcp", "--port", port, "--listen", comm="pw-colour")
+    peer.finish()
+    import time
+    time.sleep(0.5)
+    tracer.stop()
+    listen = [l for l in tracer.stdout_lines if "pw-colour" in l and "listen" in l]
+    assert listen and "\033[33m" in listen[0] and "\033[0m" in listen[0]
