@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "file_sink.h"
 #include "line_queue.h"
+#include "output.h"
 #include "output_spec.h"
 #include "syslog_sink.h"
 
@@ -492,6 +493,117 @@ static void test_unresolvable_host(void **state)
 	pw_syslog_sink_close(&s);
 }
 
+/* Output set --------------------------------------------------------------- */
+
+static size_t count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	int c;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static void emit_stats(struct pw_outputs *set, uint64_t events)
+{
+	struct pw_record rec = { .type = PW_REC_STATS, .time_ns = TIME_NS, .host = "h" };
+
+	rec.stats.events = events;
+	assert_int_equal(pw_outputs_emit(set, &rec), 0);
+}
+
+/* Without its writer running, a file output's queue fills: what does not
+ * fit is counted, spends its seq, and is reported by a loss record as soon
+ * as there is room again, before the next line. */
+static void test_outputs_queue_full_loss_record(void **state)
+{
+	char *dir = make_tmpdir(), spec[160], path[128], err[256], *summary = NULL;
+	const char *specs[1] = { spec };
+	struct pw_outputs_config cfg = { .specs = specs, .n_specs = 1, .host = "h" };
+	struct pw_outputs *set;
+	size_t summary_len = 0;
+	char line[512];
+	uint64_t seqs[8];
+	size_t n = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out.json", dir);
+	snprintf(spec, sizeof(spec), "file:%s,queue=3", path);
+	assert_int_equal(pw_outputs_open(&set, &cfg, err, sizeof(err)), 0);
+	for (uint64_t i = 1; i <= 5; i++)
+		emit_stats(set, i);
+	assert_int_equal(pw_outputs_lost(set), 2);
+	assert_int_equal(pw_outputs_start(set, err, sizeof(err)), 0);
+	for (int i = 0; i < 500 && count_lines(path) < 3; i++) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(count_lines(path), 3);
+	pw_outputs_flush(set); /* room again: the loss record goes first */
+	emit_stats(set, 6);
+	pw_outputs_close(set);
+	f = open_memstream(&summary, &summary_len);
+	pw_outputs_summary(set, f);
+	fclose(f);
+	snprintf(line, sizeof(line), "portwarden: output file:%s (json): 5 delivered, 2 lost, 0 rotations\n",
+		 path);
+	assert_string_equal(summary, line);
+	free(summary);
+	pw_outputs_free(set);
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) && n < 8) {
+		char *p = strstr(line, "\"seq\":");
+
+		assert_non_null(p);
+		seqs[n] = strtoull(p + 6, NULL, 10);
+		if (n == 3) {
+			assert_non_null(strstr(line, "\"type\":\"loss\""));
+			assert_non_null(strstr(line, "\"lost\":2,\"reason\":\"output_queue_full\""));
+		} else {
+			assert_non_null(strstr(line, "\"type\":\"stats\""));
+		}
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 5);
+	/* Lines 4 and 5 were lost: their seqs are the gap the loss covers. */
+	assert_int_equal(seqs[0], 1);
+	assert_int_equal(seqs[1], 2);
+	assert_int_equal(seqs[2], 3);
+	assert_int_equal(seqs[3], 6);
+	assert_int_equal(seqs[4], 7);
+	snprintf(line, sizeof(line), "rm -rf '%s'", dir);
+	assert_int_equal(system(line), 0);
+}
+
+static void test_outputs_open_errors(void **state)
+{
+	const char *twice[2] = { "-", "-,format=json" };
+	const char *bad[1] = { "file:/nonexistent-dir/x.json" };
+	struct pw_outputs_config cfg = { .specs = twice, .n_specs = 2, .host = "h" };
+	struct pw_outputs *set = (struct pw_outputs *)1;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(pw_outputs_open(&set, &cfg, err, sizeof(err)), -EINVAL);
+	assert_null(set);
+	assert_string_equal(err, "--output: stdout given twice");
+	cfg.specs = bad;
+	cfg.n_specs = 1;
+	assert_int_equal(pw_outputs_open(&set, &cfg, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "cannot open output file /nonexistent-dir/x.json: No such file or "
+				 "directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +619,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_send_reconnect_replay),
 		cmocka_unit_test(test_udp_one_datagram_per_message),
 		cmocka_unit_test(test_unresolvable_host),
+		cmocka_unit_test(test_outputs_queue_full_loss_record),
+		cmocka_unit_test(test_outputs_open_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
