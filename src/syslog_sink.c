@@ -303,15 +303,20 @@ static void remember(struct pw_syslog_sink *s, struct pw_line *line)
 {
 	size_t slot;
 
-	if (s->window_count == PW_SYSLOG_REPLAY_LINES) {
-		free(s->window[s->window_head].data);
-		s->window[s->window_head].data = NULL;
+	while (s->window_count && (s->window_count == PW_SYSLOG_REPLAY_LINES ||
+				   s->window_bytes + line->len > PW_SYSLOG_REPLAY_BYTES)) {
+		struct pw_line *oldest = &s->window[s->window_head];
+
+		s->window_bytes -= oldest->len;
+		free(oldest->data);
+		oldest->data = NULL;
 		s->window_head = (s->window_head + 1) % PW_SYSLOG_REPLAY_LINES;
 		s->window_count--;
 	}
 	slot = (s->window_head + s->window_count) % PW_SYSLOG_REPLAY_LINES;
 	s->window[slot] = *line;
 	s->window_count++;
+	s->window_bytes += line->len;
 	line->data = NULL;
 }
 

@@ -16,6 +16,7 @@
 #include "record.h"
 
 #define PW_SYSLOG_REPLAY_LINES 1024
+#define PW_SYSLOG_REPLAY_BYTES (4u << 20)
 #define PW_SYSLOG_BACKOFF_MIN_MS 100
 #define PW_SYSLOG_BACKOFF_MAX_MS 5000
 
@@ -51,7 +52,7 @@ struct pw_syslog_sink {
 	 * (ms; 0: never). Set by another thread at shutdown. */
 	_Atomic uint64_t abort_at_ms;
 	struct pw_line *window; /* the last lines handed to the kernel (TCP) */
-	size_t window_head, window_count;
+	size_t window_head, window_count, window_bytes;
 	struct pw_buf frame;
 };
 
