@@ -283,17 +283,24 @@ static size_t deliver_file(struct pw_output *o, struct pw_line *lines, size_t n)
 
 static size_t deliver_udp(struct pw_output *o, struct pw_line *lines, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		int err = pw_syslog_udp_send(&o->syslog, &lines[i]);
+	size_t done = 0;
 
-		if (err) {
-			lines_failed(o, &lines[i], 1);
-			tell_error(o, err, "send failed");
-		} else {
-			atomic_fetch_add(&o->delivered, 1);
+	while (done < n) {
+		int err;
+		size_t sent = pw_syslog_udp_send_batch(&o->syslog, lines + done, n - done, &err);
+
+		if (sent) {
+			atomic_fetch_add(&o->delivered, sent);
 			tell_recovered(o, "sending again");
 			atomic_store(&o->healthy, true);
+			done += sent;
+			continue;
 		}
+		/* The first message failed (ECONNREFUSED from an earlier ICMP
+		 * port unreachable, EMSGSIZE, ...): count it, go on. */
+		lines_failed(o, &lines[done], 1);
+		tell_error(o, err, "send failed");
+		done++;
 	}
 	return n;
 }

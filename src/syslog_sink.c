@@ -145,6 +145,32 @@ int pw_syslog_udp_send(struct pw_syslog_sink *s, const struct pw_line *line)
 	return (size_t)n == line->len ? 0 : -EMSGSIZE;
 }
 
+size_t pw_syslog_udp_send_batch(struct pw_syslog_sink *s, const struct pw_line *lines, size_t n,
+				 int *error)
+{
+	struct mmsghdr msgs[PW_SYSLOG_UDP_BATCH];
+	struct iovec iov[PW_SYSLOG_UDP_BATCH];
+	size_t count = n < PW_SYSLOG_UDP_BATCH ? n : PW_SYSLOG_UDP_BATCH;
+	int sent;
+
+	*error = 0;
+	memset(msgs, 0, sizeof(msgs[0]) * count);
+	for (size_t i = 0; i < count; i++) {
+		iov[i].iov_base = lines[i].data;
+		iov[i].iov_len = lines[i].len;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	do {
+		sent = sendmmsg(s->fd, msgs, (unsigned int)count, MSG_NOSIGNAL);
+	} while (sent < 0 && errno == EINTR);
+	if (sent < 0) {
+		*error = -errno;
+		return 0;
+	}
+	return (size_t)sent;
+}
+
 static bool aborted(struct pw_syslog_sink *s)
 {
 	uint64_t at = atomic_load(&s->abort_at_ms);

@@ -18,6 +18,7 @@
 #define PW_SYSLOG_REPLAY_LINES 1024
 #define PW_SYSLOG_REPLAY_BYTES (4u << 20)
 #define PW_SYSLOG_BACKOFF_MIN_MS 100
+#define PW_SYSLOG_UDP_BATCH 64
 #define PW_SYSLOG_BACKOFF_MAX_MS 5000
 
 enum pw_syslog_severity {
@@ -65,6 +66,12 @@ void pw_syslog_sink_close(struct pw_syslog_sink *s);
 
 /* UDP: send one message as one datagram. 0 or a negative errno. */
 int pw_syslog_udp_send(struct pw_syslog_sink *s, const struct pw_line *line);
+
+/* UDP: send up to PW_SYSLOG_UDP_BATCH messages, one datagram each, with one
+ * system call. Returns how many went out; when that is 0, *error is the
+ * negative errno of the first message (the caller drops it and goes on). */
+size_t pw_syslog_udp_send_batch(struct pw_syslog_sink *s, const struct pw_line *lines, size_t n,
+				 int *error);
 
 /* TCP: connect if the backoff allows. After a reconnect the replay window
  * goes out first. Returns 0 when connected, -EAGAIN while the backoff

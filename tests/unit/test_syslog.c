@@ -473,6 +473,17 @@ static void test_udp_one_datagram_per_message(void **state)
 	n = recv(fd, got, sizeof(got), 0);
 	assert_int_equal(n, 6);
 	assert_memory_equal(got, "second", 6);
+	/* A batch: one system call, still one datagram per message. */
+	{
+		struct pw_line batch[2] = { l2, l1 };
+		int batch_err;
+
+		assert_int_equal(pw_syslog_udp_send_batch(&s, batch, 2, &batch_err), 2);
+		assert_int_equal(batch_err, 0);
+		assert_int_equal(recv(fd, got, sizeof(got), 0), 6);
+		assert_int_equal(recv(fd, got, sizeof(got), 0), 34);
+		assert_memory_equal(got, l1.data, 34);
+	}
 	close(fd);
 	pw_syslog_sink_close(&s);
 }
