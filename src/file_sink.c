@@ -42,13 +42,17 @@ int pw_file_sink_open(struct pw_file_sink *fs, const char *path, uint64_t max_si
 	memset(fs, 0, sizeof(*fs));
 	fs->fd = -1;
 	pw_buf_init(&fs->batch);
-	if (strlen(path) + sizeof(".100.gz.tmp") > sizeof(fs->path)) {
+	if (strlen(path) + sizeof(".rotating-18446744073709551615") > sizeof(fs->path)) {
 		snprintf(err, err_len, "cannot open output file %s: %s", path, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
 	strcpy(fs->path, path);
 	fs->max_size = max_size;
 	fs->keep = keep;
+	pthread_mutex_init(&fs->lock, NULL);
+	pthread_mutex_init(&fs->finish_lock, NULL);
+	pthread_cond_init(&fs->changed, NULL);
+	fs->sync_ready = true;
 	fd = open_append(path, &fs->size);
 	if (fd < 0) {
 		snprintf(err, err_len, "cannot open output file %s: %s", path,
@@ -154,15 +158,91 @@ static void shift_rotated(const struct pw_file_sink *fs)
 	}
 }
 
-int pw_file_sink_rotate(struct pw_file_sink *fs)
+static void staged_name(const struct pw_file_sink *fs, uint64_t n, char *out, size_t len)
 {
-	char staged[PATH_MAX + 16], first[PATH_MAX + 16];
+	snprintf(out, len, "%s.rotating-%llu", fs->path, (unsigned long long)n);
+}
+
+/* Shift the older files and compress staged file n into PATH.1.gz. The
+ * rotations finish in the order they were made: one at a time. */
+static void finish_rotation(struct pw_file_sink *fs, uint64_t n)
+{
+	char staged[PATH_MAX + 32], first[PATH_MAX + 16];
 	int err;
 
-	/* Move the full file aside and start the new one first, so that
-	 * events wait only for two renames, not for the compression. */
-	snprintf(staged, sizeof(staged), "%s.rotating", fs->path);
+	pthread_mutex_lock(&fs->finish_lock);
+	staged_name(fs, n, staged, sizeof(staged));
 	snprintf(first, sizeof(first), "%s.1.gz", fs->path);
+	shift_rotated(fs);
+	err = pw_gzip_file(staged, first);
+	if (err) {
+		/* Keep the events uncompressed rather than lose them. */
+		snprintf(first, sizeof(first), "%s.1", fs->path);
+		rename(staged, first);
+		fprintf(stderr, "portwarden: output file:%s: cannot compress the rotated file: %s; "
+			"kept uncompressed as %s\n", fs->path, strerror(-err), first);
+	} else {
+		unlink(staged);
+	}
+	pthread_mutex_unlock(&fs->finish_lock);
+}
+
+static void *compressor_main(void *arg)
+{
+	struct pw_file_sink *fs = arg;
+	uint64_t n;
+
+	pthread_mutex_lock(&fs->lock);
+	for (;;) {
+		while (!fs->job_count && !fs->stopping)
+			pthread_cond_wait(&fs->changed, &fs->lock);
+		if (!fs->job_count)
+			break; /* stopping, and nothing left to compress */
+		n = fs->jobs[fs->job_head];
+		fs->job_head = (fs->job_head + 1) % PW_FILE_SINK_JOBS;
+		fs->job_count--;
+		fs->compressing = true;
+		pthread_mutex_unlock(&fs->lock);
+		finish_rotation(fs, n);
+		pthread_mutex_lock(&fs->lock);
+		fs->compressing = false;
+		pthread_cond_broadcast(&fs->changed);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return NULL;
+}
+
+/* Compress on a thread of its own: a 100 MB file takes seconds, and the
+ * writer must keep draining its queue meanwhile. Falls back to doing it
+ * here when the thread cannot start or is many rotations behind. */
+static void hand_over(struct pw_file_sink *fs, uint64_t n)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&fs->lock);
+	if (!fs->compressor_started &&
+	    pthread_create(&fs->compressor, NULL, compressor_main, fs) == 0)
+		fs->compressor_started = true;
+	if (fs->compressor_started && fs->job_count < PW_FILE_SINK_JOBS) {
+		fs->jobs[(fs->job_head + fs->job_count) % PW_FILE_SINK_JOBS] = n;
+		fs->job_count++;
+		pthread_cond_broadcast(&fs->changed);
+		queued = true;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (!queued)
+		finish_rotation(fs, n);
+}
+
+int pw_file_sink_rotate(struct pw_file_sink *fs)
+{
+	char staged[PATH_MAX + 32];
+	uint64_t n = fs->rotations + 1;
+	int err;
+
+	/* Move the full file aside and start the new one: events wait for
+	 * two renames, never for the compression. */
+	staged_name(fs, n, staged, sizeof(staged));
 	if (rename(fs->path, staged))
 		return -errno;
 	err = pw_file_sink_reopen(fs);
@@ -170,21 +250,21 @@ int pw_file_sink_rotate(struct pw_file_sink *fs)
 		rename(staged, fs->path);
 		return err;
 	}
-	fs->rotations++;
+	fs->rotations = n;
 	if (fs->keep == 0) {
 		unlink(staged);
 		return 0;
 	}
-	shift_rotated(fs);
-	err = pw_gzip_file(staged, first);
-	if (err) {
-		/* Keep the events uncompressed rather than lose them. */
-		snprintf(first, sizeof(first), "%s.1", fs->path);
-		rename(staged, first);
-		return err;
-	}
-	unlink(staged);
+	hand_over(fs, n);
 	return 0;
+}
+
+void pw_file_sink_settle(struct pw_file_sink *fs)
+{
+	pthread_mutex_lock(&fs->lock);
+	while (fs->job_count || fs->compressing)
+		pthread_cond_wait(&fs->changed, &fs->lock);
+	pthread_mutex_unlock(&fs->lock);
 }
 
 /* Write the batch whole or not at all: a short write is cut off again so
@@ -257,6 +337,21 @@ failed:
 
 void pw_file_sink_close(struct pw_file_sink *fs)
 {
+	if (fs->sync_ready) {
+		/* Let the compressor finish every rotation made: no
+		 * half-compressed or staged files are left behind. */
+		pthread_mutex_lock(&fs->lock);
+		fs->stopping = true;
+		pthread_cond_broadcast(&fs->changed);
+		pthread_mutex_unlock(&fs->lock);
+		if (fs->compressor_started)
+			pthread_join(fs->compressor, NULL);
+		fs->compressor_started = false;
+		pthread_cond_destroy(&fs->changed);
+		pthread_mutex_destroy(&fs->lock);
+		pthread_mutex_destroy(&fs->finish_lock);
+		fs->sync_ready = false;
+	}
 	if (fs->fd >= 0)
 		close(fs->fd);
 	fs->fd = -1;

@@ -294,6 +294,7 @@ static void test_file_rotation_gzip(void **state)
 	assert_int_equal(n, 10);
 	assert_int_equal(err, 0);
 	assert_int_equal(fs.rotations, 4);
+	pw_file_sink_settle(&fs);
 	/* Current file: the last two lines; .1.gz the two before; .2.gz the
 	 * two before those; older ones fell off (keep=2). */
 	assert_int_equal(stat(path, &st), 0);
@@ -307,7 +308,7 @@ static void test_file_rotation_gzip(void **state)
 	assert_memory_equal(back, "line 0004\nline 0005\n", 20);
 	snprintf(name, sizeof(name), "%s.3.gz", path);
 	assert_int_equal(stat(name, &st), -1);
-	snprintf(name, sizeof(name), "%s.rotating", path);
+	snprintf(name, sizeof(name), "%s.rotating-4", path);
 	assert_int_equal(stat(name, &st), -1);
 
 	/* Re-open after an outside rename (logrotate): a new file. */
