@@ -119,6 +119,13 @@ static int enqueue(struct pw_output *o, const struct pw_record *rec, uint64_t ca
 			return err;
 	}
 	err = encode(o, &o->scratch, &r);
+	if (err == -ENOMEM) {
+		/* Out of memory for this one line: lost like a failed write.
+		 * (A loss record's own count is still pending: not added.) */
+		o->seq++;
+		atomic_fetch_add(&o->pending_write_failed, 1);
+		atomic_fetch_add(&o->lost, 1);
+	}
 	if (err)
 		return err;
 	o->seq++;
