@@ -31,10 +31,22 @@ pytest_args=""
 exec_cmd=""
 rebuild=0
 # What the guest needs to run the tracer (libc, libelf, zlib: libbpf is
-# linked in) and the integration tests. Changing this list rebuilds the rootfs.
-packages="python3 python3-pytest python3-jsonschema iproute2 libelf1 zlib1g kmod procps
-	psmisc libcap2-bin netcat-openbsd util-linux"
-packages=$(echo $packages | tr ' ' ',')
+# linked in) and the integration tests: the test packages of scripts/deps.sh
+# but the -dev ones and chromium (only the HTML report test needs it, and it
+# would double the initramfs), and the tools the tests call. Changing this
+# list (or deps.sh's) rebuilds the rootfs.
+guest_base="libelf1 zlib1g kmod procps psmisc libcap2-bin netcat-openbsd util-linux systemd"
+guest_skip="chromium"
+test_packages() {
+	local pkg
+	for pkg in $(sed -n 's/^test_pkgs="\(.*\)"/\1/p' "$repo/scripts/deps.sh"); do
+		case " $guest_skip " in *" $pkg "*) continue ;; esac
+		case "$pkg" in *-dev) continue ;; esac
+		echo "$pkg"
+	done
+}
+packages=$(printf '%s\n' $guest_base $(test_packages) python3 python3-pytest \
+	python3-jsonschema iproute2 | sort -u | paste -sd, -)
 host_tools="qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap cpio:cpio depmod:kmod
 	dpkg-deb:dpkg apt-get:apt"
 
@@ -153,7 +165,7 @@ build_rootfs_cpio() {
 	fi
 	[ -f "$rootfs_cpio" ] && return 0
 	say "building the $suite root filesystem from $mirror (cached as ${rootfs_cpio#$repo/})"
-	rm -rf "$dir"
+	rm -rf "$dir" "$out"/rootfs-*.cpio
 	mkdir -p "$dir"
 	debootstrap --variant=minbase --include="$packages" "$suite" "$dir" "$mirror" \
 		>"$out/debootstrap.log" 2>&1 || die "debootstrap failed: see ${out#$repo/}/debootstrap.log"
@@ -172,8 +184,8 @@ build_rootfs_cpio() {
 # This run's files: the guest init, the work tree (tracked and untracked
 # files git knows, as they are now) and the executables make built.
 build_payload_cpio() {
-	local stage=$out/payload
-	payload_cpio=$out/payload.cpio
+	local stage=$run_dir/payload
+	payload_cpio=$run_dir/payload.cpio
 	rm -rf "$stage"
 	mkdir -p "$stage/vmtest" "$stage/repo/build"
 	install -m 0755 "$repo/scripts/vmtest/guest-init.sh" "$stage/vmtest/init"
@@ -193,24 +205,24 @@ build_payload_cpio() {
 }
 
 boot() {
-	local initrd=$out/initrd.cpio cmdline
+	local initrd=$run_dir/initrd.cpio cmdline
 	cat "$rootfs_cpio" "$modules_cpio" "$payload_cpio" >"$initrd"
 	cmdline="console=ttyS0,115200 rdinit=/vmtest/init panic=-1 loglevel=4 vmtest.suite_timeout=$((vm_timeout - 120))"
 	[ -n "$pytest_args" ] && cmdline="$cmdline vmtest.pytest_args=$(echo "$pytest_args" | tr ' ' ',')"
-	rm -f "$out/report.raw"
-	say "booting $kernel_release ($accel, -smp $smp -m $mem); console in ${out#$repo/}/console.log"
+	rm -f "$run_dir/report.raw"
+	say "booting $kernel_release ($accel, -smp $smp -m $mem); console in ${run_dir#$repo/}/console.log"
 	timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
 		-machine pc -accel "$accel" -cpu max -smp "$smp" -m "$mem" \
 		-display none -monitor none -no-reboot -nodefaults \
-		-serial stdio -serial "file:$out/report.raw" \
+		-serial stdio -serial "file:$run_dir/report.raw" \
 		-kernel "$kernel_image" -initrd "$initrd" -append "$cmdline" \
-		</dev/null 2>&1 | tr -d '\r' | tee "$out/console.log" || true
+		</dev/null 2>&1 | tr -d '\r' | tee "$run_dir/console.log" || true
 	rm -f "$initrd"
-	tr -d '\r' <"$out/report.raw" >"$out/report.txt"
+	tr -d '\r' <"$run_dir/report.raw" >"$run_dir/report.txt"
 }
 
 field() {
-	sed -n "s/^VMTEST $1 //p" "$out/report.txt" | head -1
+	sed -n "s/^VMTEST $1 //p" "$run_dir/report.txt" | head -1
 }
 
 # Summarise the report, and decide.
@@ -225,14 +237,14 @@ judge() {
 		echo "boot:          $(field boot_seconds) s to init; suite $(field suite_seconds) s; total $(($(date +%s) - started)) s"
 		echo "hooks (auto):  $hooks_auto"
 		echo "hooks (fexit): $hooks_fexit"
-		grep -E '^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) ' "$out/report.txt" || true
+		grep -E '^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) ' "$run_dir/report.txt" || true
 		grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected).* in [0-9.]+s' \
-			"$out/report.txt" | tail -1 || true
-	} >"$out/summary.txt"
-	echo "---- vmtest summary (${out#$repo/}/summary.txt) ----"
-	cat "$out/summary.txt"
+			"$run_dir/report.txt" | tail -1 || true
+	} >"$run_dir/summary.txt"
+	echo "---- vmtest summary (${run_dir#$repo/}/summary.txt) ----"
+	cat "$run_dir/summary.txt"
 	if [ -z "$status" ]; then
-		say "the guest never reported: see ${out#$repo/}/console.log"
+		say "the guest never reported: see ${run_dir#$repo/}/console.log"
 		return 1
 	fi
 	if [ "$expect_fexit" = 1 ]; then
@@ -259,6 +271,9 @@ mirror=${VMTEST_MIRROR:-$(host_mirror)}
 [ -n "$kernel_pkg" ] || kernel_pkg=$(newest_61_kernel) ||
 	die "no linux-image-6.1.0-*-cloud-amd64-unsigned package in apt's lists (apt-get update?)"
 fetch_kernel
+# This kernel's run: payload, initrd, console log, report and summary.
+run_dir=$out/runs/$kernel_release
+mkdir -p "$run_dir"
 build_modules_cpio
 build_rootfs_cpio
 build_payload_cpio
