@@ -338,7 +338,7 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 		    !(old == PW_TCP_LISTEN && new == PW_TCP_CLOSE))
 			return 0;
 	}
-	if (sock_protocol(sk) != IPPROTO_TCP)
+	if (hook != PW_HOOK_STATE_TP_BTF && sock_protocol(sk) != IPPROTO_TCP)
 		return 0;
 	ev = scratch_event(PW_EVENT_STATE);
 	if (!ev)
@@ -348,7 +348,13 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	ev->hook = hook;
 	ev->old_state = old;
 	ev->new_state = new;
-	sock_fill_common(ev, sk);
+	if (hook == PW_HOOK_STATE_TP_BTF) {
+		sock_fill_common_btf(ev, sk);
+		if (ev->protocol != IPPROTO_TCP)
+			return 0;
+	} else {
+		sock_fill_common(ev, sk);
+	}
 	if (!family_is_inet(ev->family))
 		return 0;
 	if (cookie)
