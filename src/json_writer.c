@@ -149,14 +149,19 @@ void pw_json_key(struct pw_json *j, const char *key)
 		return;
 	}
 	n = strlen(key);
-	if (is_plain(key, n)) {
-		/* Keys are the encoder's own words: copied, no escaping. */
-		if (j->first[d])
-			put(j->buf, "\"", 1);
-		else
-			put(j->buf, ",\"", 2);
-		put(j->buf, key, n);
-		put(j->buf, "\":", 2);
+	if (is_plain(key, n) && !j->buf->failed && n + 4 < j->buf->cap - j->buf->len) {
+		/* Keys are the encoder's own words: written in one go, no escaping. */
+		char *out = j->buf->data + j->buf->len;
+
+		if (!j->first[d])
+			*out++ = ',';
+		*out++ = '"';
+		memcpy(out, key, n);
+		out += n;
+		*out++ = '"';
+		*out++ = ':';
+		*out = '\0';
+		j->buf->len = (size_t)(out - j->buf->data);
 	} else {
 		if (!j->first[d])
 			put(j->buf, ",", 1);
