@@ -79,6 +79,18 @@ int floor_accept_exit(void *ctx)
 	return 0;
 }
 
+SEC("cgroup/post_bind4")
+int floor_post_bind4(struct bpf_sock *ctx)
+{
+	return 1;
+}
+
+SEC("cgroup/post_bind6")
+int floor_post_bind6(struct bpf_sock *ctx)
+{
+	return 1;
+}
+
 SEC("cgroup/sock_create")
 int floor_sock_create(struct bpf_sock *ctx)
 {
