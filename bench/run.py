@@ -370,6 +370,7 @@ def summarize(runs, configs, expected_per_run):
             s["events_lost"] = spread([r["lost"] for r in rs])
             s["lost_total"] = sum(r["lost"] or 0 for r in rs)
             s["kernel_missed_total"] = sum(r.get("kernel_missed") or 0 for r in rs)
+            s["events_missed"] = spread([r.get("kernel_missed") for r in rs])
             per_event = [r["cpu_s"] / r["emitted"] * 1e6 for r in rs if r["emitted"]]
             s["cpu_us_per_event"] = spread(per_event)
             s["cpu_s_per_million_events"] = spread(per_event)  # us/event == s/million
@@ -413,8 +414,8 @@ def print_table(title, summary, state_hook="inet_sock_set_state"):
               f"{fmt(ratio['median'] if ratio else None, 2):>6} "
               f"{fmt((s.get('events_emitted') or {}).get('median')):>9} "
               f"{fmt(s.get('events_expected')):>9} "
-              f"{fmt(s.get('lost_total')):>6} "
-              f"{fmt(s.get('kernel_missed_total')):>6} "
+              f"{fmt((s.get('events_lost') or {}).get('median')):>6} "
+              f"{fmt((s.get('events_missed') or {}).get('median')):>6} "
               f"{fmt((s.get('cpu_us_per_event') or {}).get('median'), 2):>8} "
               f"{fmt((s.get('steady_rss_mib') or {}).get('median'), 1):>7} "
               f"{fmt((s.get('peak_rss_mib') or {}).get('median'), 1):>5} "
