@@ -403,3 +403,23 @@ int pw_loader_counters(const struct pw_loader *loader, uint64_t *out)
 	}
 	return 0;
 }
+
+int pw_loader_missed(const struct pw_loader *loader, uint64_t *missed)
+{
+	struct bpf_program *prog;
+
+	*missed = 0;
+	bpf_object__for_each_program(prog, loader->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue; /* not loaded: a hook this kernel does not use */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*missed += info.recursion_misses;
+	}
+	return 0;
+}

@@ -36,5 +36,10 @@ void pw_loader_stop(struct pw_loader *loader);
 int pw_loader_ringbuf_fd(const struct pw_loader *loader);
 /* Sum the per-CPU counters into out[PW_COUNTER_MAX]. */
 int pw_loader_counters(const struct pw_loader *loader, uint64_t *out);
+/* Runs of the programs that the kernel skipped because a program of the same
+ * kind was already running on that CPU (a softirq state change interrupting
+ * ours): events lost before any of our code ran, so not in the counters.
+ * Kernels before 5.12 do not count them (always 0). Returns 0 or -errno. */
+int pw_loader_missed(const struct pw_loader *loader, uint64_t *missed);
 
 #endif /* PW_LOADER_H */
