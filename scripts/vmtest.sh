@@ -39,12 +39,14 @@ guest_base="libelf1 zlib1g kmod procps psmisc libcap2-bin netcat-openbsd util-li
 guest_skip="chromium"
 test_packages() {
 	local pkg
+	# shellcheck disable=SC2013 # one line of words
 	for pkg in $(sed -n 's/^test_pkgs="\(.*\)"/\1/p' "$repo/scripts/deps.sh"); do
 		case " $guest_skip " in *" $pkg "*) continue ;; esac
 		case "$pkg" in *-dev) continue ;; esac
 		echo "$pkg"
 	done
 }
+# shellcheck disable=SC2086,SC2046 # lists of words, split on purpose
 packages=$(printf '%s\n' $guest_base $(test_packages) python3 python3-pytest \
 	python3-jsonschema iproute2 | sort -u | paste -sd, -)
 host_tools="qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap cpio:cpio depmod:kmod
@@ -83,6 +85,7 @@ check_host() {
 	done
 	if [ -n "$missing" ]; then
 		say "installing$missing"
+		# shellcheck disable=SC2086 # a list of packages
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
 			>/dev/null || die "cannot install$missing"
 	fi
@@ -125,7 +128,7 @@ fetch_kernel() {
 		dpkg-deb -x "$dir"/deb/*.deb "$dir/root"
 		touch "$dir/.complete"
 	fi
-	kernel_image=$(ls "$dir"/root/boot/vmlinuz-* | head -1)
+	kernel_image=$(find "$dir/root/boot" -name 'vmlinuz-*' | head -1)
 	kernel_release=${kernel_image##*/vmlinuz-}
 	kernel_dir=$dir
 }
@@ -164,11 +167,11 @@ build_rootfs_cpio() {
 		rm -rf "$dir" "$rootfs_cpio"
 	fi
 	[ -f "$rootfs_cpio" ] && return 0
-	say "building the $suite root filesystem from $mirror (cached as ${rootfs_cpio#$repo/})"
+	say "building the $suite root filesystem from $mirror (cached as ${rootfs_cpio#"$repo"/})"
 	rm -rf "$dir" "$out"/rootfs-*.cpio
 	mkdir -p "$dir"
 	debootstrap --variant=minbase --include="$packages" "$suite" "$dir" "$mirror" \
-		>"$out/debootstrap.log" 2>&1 || die "debootstrap failed: see ${out#$repo/}/debootstrap.log"
+		>"$out/debootstrap.log" 2>&1 || die "debootstrap failed: see ${out#"$repo"/}/debootstrap.log"
 	# Documentation, locales and apt's lists are never read in the guest.
 	rm -rf "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* \
 		"$dir"/usr/share/locale/* "$dir"/var/cache/apt/* "$dir"/var/lib/apt/lists/*
@@ -210,7 +213,7 @@ boot() {
 	cmdline="console=ttyS0,115200 rdinit=/vmtest/init panic=-1 loglevel=4 vmtest.suite_timeout=$((vm_timeout - 120))"
 	[ -n "$pytest_args" ] && cmdline="$cmdline vmtest.pytest_args=$(echo "$pytest_args" | tr ' ' ',')"
 	rm -f "$run_dir/report.raw"
-	say "booting $kernel_release ($accel, -smp $smp -m $mem); console in ${run_dir#$repo/}/console.log"
+	say "booting $kernel_release ($accel, -smp $smp -m $mem); console in ${run_dir#"$repo"/}/console.log"
 	timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
 		-machine pc -accel "$accel" -cpu max -smp "$smp" -m "$mem" \
 		-display none -monitor none -no-reboot -nodefaults \
@@ -241,10 +244,10 @@ judge() {
 		grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected).* in [0-9.]+s' \
 			"$run_dir/report.txt" | tail -1 || true
 	} >"$run_dir/summary.txt"
-	echo "---- vmtest summary (${run_dir#$repo/}/summary.txt) ----"
+	echo "---- vmtest summary (${run_dir#"$repo"/}/summary.txt) ----"
 	cat "$run_dir/summary.txt"
 	if [ -z "$status" ]; then
-		say "the guest never reported: see ${run_dir#$repo/}/console.log"
+		say "the guest never reported: see ${run_dir#"$repo"/}/console.log"
 		return 1
 	fi
 	if [ "$expect_fexit" = 1 ]; then
@@ -278,4 +281,9 @@ build_modules_cpio
 build_rootfs_cpio
 build_payload_cpio
 boot
-judge && say "passed on $kernel_release" || { say "FAILED on $kernel_release"; exit 1; }
+if judge; then
+	say "passed on $kernel_release"
+else
+	say "FAILED on $kernel_release"
+	exit 1
+fi

@@ -44,11 +44,11 @@ setup_system() {
 # The tracer's own account of its hooks: start it, wait for the "tracing"
 # line (or its exit), stop it. TCG is slow: allow a minute for the verifier.
 hook_line() {
-	local log=/tmp/hooks.$$ pid i start
+	local log=/tmp/hooks.$$ pid start _
 	start=$(date +%s%N)
 	"$PORTWARDEN" -v "$@" >/dev/null 2>"$log" &
 	pid=$!
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		grep -q 'portwarden: tracing' "$log" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -90,6 +90,7 @@ run_tests() {
 
 setup_system
 # Settings from the host, on the kernel command line (vmtest.KEY=VALUE).
+# shellcheck disable=SC2013 # one line of words
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vmtest.pytest_args=*) VMTEST_PYTEST_ARGS=$(echo "${arg#*=}" | tr ',' ' ') ;;
