@@ -82,6 +82,13 @@ int pw_buf_append(struct pw_buf *b, const void *p, size_t n)
 	return 0;
 }
 
+char *pw_buf_reserve(struct pw_buf *b, size_t n)
+{
+	if (reserve(b, n))
+		return NULL;
+	return b->data + b->len;
+}
+
 int pw_buf_putc(struct pw_buf *b, char c)
 {
 	int err = reserve(b, 1);

@@ -25,6 +25,10 @@ void pw_buf_reset(struct pw_buf *b);
 int pw_buf_append(struct pw_buf *b, const void *p, size_t n);
 int pw_buf_putc(struct pw_buf *b, char c);
 int pw_buf_puts(struct pw_buf *b, const char *s);
+/* Room for n more bytes (and the NUL after them) at the end of the buffer:
+ * returns where they go, or NULL (failed set) when memory ran out. The
+ * caller writes there, then sets len and the NUL itself. */
+char *pw_buf_reserve(struct pw_buf *b, size_t n);
 int pw_buf_printf(struct pw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* PW_BUF_H */

@@ -76,177 +76,362 @@ static bool event_is_close(const struct pw_event *ev)
 	       ev->old_state != PW_TCP_LISTEN;
 }
 
-static void json_endpoint(struct pw_json *j, const char *key, const struct pw_event *ev,
-			  const uint8_t addr[16], uint16_t port, const char *service, bool present)
-{
-	char ip[PW_ADDR_STRLEN];
-	bool is_local = !strcmp(key, "local");
+/* JSON lines ------------------------------------------------------------
+ *
+ * A line is some sixty members in a fixed order, so it is written as a
+ * template: every run of constant text (`,"key":`, braces) is one copy of a
+ * literal, values go in between. The variable strings of the line are
+ * gathered and measured first, the worst case of the whole line is reserved
+ * once, and the writing below checks no room. */
 
-	pw_json_key(j, key);
-	pw_json_object_begin(j);
-	if (present && pw_addr_format(ev->family, addr, ip, sizeof(ip)) == 0) {
-		pw_json_kv_string(j, "ip", ip);
-		pw_json_kv_uint(j, "port", port);
+/* A string of the line and its length; s NULL is written as null. */
+struct text {
+	const char *s;
+	size_t n;
+};
+
+enum line_text {
+	T_HOST, T_TYPE, T_LOSS_REASON, T_RULE, T_ALERT_REASON, T_ACTION,
+	T_USER, T_EXE, T_CMDLINE, T_CGROUP, T_CONTAINER,
+	T_ATTRIBUTION, T_TRANSPORT, T_FAMILY,
+	T_LOCAL_CATEGORY, T_LOCAL_SERVICE, T_LOCAL_SCOPE, T_REMOTE_CATEGORY, T_REMOTE_SERVICE,
+	T_DIRECTION, T_HOOK, T_STATE, T_OLD_STATE, T_NEW_STATE, T_ERROR,
+	T_COUNT
+};
+
+/* Everything of a line that is not a text: the longest line (an alert with
+ * tcp close fields) has under 800 bytes of keys and punctuation, at most 17
+ * numbers of 20 digits, two addresses of PW_ADDR_STRLEN, the time and an
+ * escaped comm; 2 KiB bounds them all with room to spare. */
+#define LINE_FIXED_MAX 2048
+
+struct line {
+	struct text t[T_COUNT];
+	char local_ip[PW_ADDR_STRLEN], remote_ip[PW_ADDR_STRLEN];
+	bool local_present, remote_present;
+	char time[PW_RFC3339_LEN];
+};
+
+static void set_text(struct line *l, enum line_text i, const char *s)
+{
+	l->t[i].s = s;
+	l->t[i].n = s ? strlen(s) : 0;
+}
+
+/* Worst case of the line's texts, escaped and quoted ("null" is 4). */
+static size_t line_text_room(const struct line *l)
+{
+	size_t room = 0;
+	int i;
+
+	for (i = 0; i < T_COUNT; i++)
+		room += PW_JSON_ESCAPED_MAX(l->t[i].n) + 4;
+	return room;
+}
+
+/* Copy a literal: its length is known at compile time, so the copy is a
+ * couple of moves. */
+#define LIT(p, s) ((p) = put_bytes((p), (s), sizeof(s) - 1))
+
+static inline char *put_bytes(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static inline char *put_uint(char *p, uint64_t v)
+{
+	char digits[20], *end = digits + sizeof(digits), *q = end;
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return put_bytes(p, q, (size_t)(end - q));
+}
+
+static inline char *put_int(char *p, int64_t v)
+{
+	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
+	if (v < 0) {
+		*p++ = '-';
+		return put_uint(p, 0 - (uint64_t)v);
+	}
+	return put_uint(p, (uint64_t)v);
+}
+
+static inline char *put_bool(char *p, bool v)
+{
+	return v ? put_bytes(p, "true", 4) : put_bytes(p, "false", 5);
+}
+
+static inline char *put_string_n(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	p = pw_json_escape_to(p, s, n);
+	*p++ = '"';
+	return p;
+}
+
+static inline char *put_text(char *p, struct text t)
+{
+	if (!t.s)
+		return put_bytes(p, "null", 4);
+	return put_string_n(p, t.s, t.n);
+}
+
+/* Gather the texts of a socket event's members (and format its addresses). */
+static void gather_socket(struct line *l, const struct pw_record *rec)
+{
+	const struct pw_event *ev = rec->ev;
+	bool snapshot = record_is_snapshot(rec);
+
+	set_text(l, T_ACTION, record_action(rec));
+	set_text(l, T_USER, rec->proc.user);
+	set_text(l, T_EXE, rec->proc.exe);
+	set_text(l, T_CMDLINE, rec->proc.cmdline);
+	set_text(l, T_CGROUP, rec->proc.cgroup);
+	set_text(l, T_CONTAINER, rec->proc.container_id);
+	set_text(l, T_ATTRIBUTION, pw_attribution_name(ev->attribution));
+	set_text(l, T_TRANSPORT, pw_transport_name(ev->protocol));
+	set_text(l, T_FAMILY, pw_family_name(ev->family));
+	l->local_present = pw_addr_format(ev->family, ev->saddr, l->local_ip, sizeof(l->local_ip)) == 0;
+	if (l->local_present) {
 		/* Port 0: not assigned yet (a connect before the kernel picks
 		 * the ephemeral port), so no range and no service. */
-		pw_json_kv_string(j, "category", port ? pw_port_category(port) : NULL);
-		pw_json_kv_string(j, "service", port ? service : NULL);
-		if (is_local)
-			pw_json_kv_string(j, "scope", pw_addr_scope(ev->family, addr));
-	} else {
-		pw_json_kv_null(j, "ip");
-		pw_json_kv_null(j, "port");
-		pw_json_kv_null(j, "category");
-		pw_json_kv_null(j, "service");
-		if (is_local)
-			pw_json_kv_null(j, "scope");
+		set_text(l, T_LOCAL_CATEGORY, ev->sport ? pw_port_category(ev->sport) : NULL);
+		set_text(l, T_LOCAL_SERVICE, ev->sport ? rec->local_service : NULL);
+		set_text(l, T_LOCAL_SCOPE, pw_addr_scope(ev->family, ev->saddr));
 	}
-	pw_json_object_end(j);
-}
-
-static void json_process(struct pw_json *j, const struct pw_record *rec)
-{
-	const struct pw_task *t = &rec->ev->owner;
-
-	pw_json_key(j, "process");
-	pw_json_object_begin(j);
-	if (t->pid) {
-		pw_json_kv_uint(j, "pid", t->pid);
-		pw_json_kv_uint(j, "tid", t->tid);
-		pw_json_kv_uint(j, "ppid", t->ppid);
-		pw_json_kv_uint(j, "uid", t->uid);
-		pw_json_kv_uint(j, "gid", t->gid);
-		pw_json_key(j, "comm");
-		pw_json_string_n(j, t->comm, sizeof(t->comm));
-	} else {
-		pw_json_kv_null(j, "pid");
-		pw_json_kv_null(j, "tid");
-		pw_json_kv_null(j, "ppid");
-		pw_json_kv_null(j, "uid");
-		pw_json_kv_null(j, "gid");
-		pw_json_kv_null(j, "comm");
+	l->remote_present = (ev->dport != 0 || !pw_addr_is_unspecified(ev->family, ev->daddr)) &&
+			    pw_addr_format(ev->family, ev->daddr, l->remote_ip, sizeof(l->remote_ip)) == 0;
+	if (l->remote_present) {
+		set_text(l, T_REMOTE_CATEGORY, ev->dport ? pw_port_category(ev->dport) : NULL);
+		set_text(l, T_REMOTE_SERVICE, ev->dport ? rec->remote_service : NULL);
 	}
-	pw_json_kv_string(j, "user", rec->proc.user);
-	pw_json_kv_string(j, "exe", rec->proc.exe);
-	pw_json_kv_string(j, "cmdline", rec->proc.cmdline);
-	pw_json_kv_string(j, "cgroup", rec->proc.cgroup);
-	pw_json_kv_string(j, "container_id", rec->proc.container_id);
-	if (t->cgroup_id)
-		pw_json_kv_uint(j, "cgroup_id", t->cgroup_id);
-	else
-		pw_json_kv_null(j, "cgroup_id");
-	pw_json_object_end(j);
-}
-
-static void json_tcp(struct pw_json *j, const struct pw_record *rec)
-{
-	const struct pw_event *ev = rec->ev;
-
-	pw_json_key(j, "tcp");
-	pw_json_object_begin(j);
-	if (record_is_snapshot(rec)) {
-		pw_json_kv_string(j, "state", pw_tcp_state_name(ev->new_state));
-	} else {
-		pw_json_kv_string(j, "old_state", pw_tcp_state_name(ev->old_state));
-		pw_json_kv_string(j, "new_state", pw_tcp_state_name(ev->new_state));
-		pw_json_kv_uint(j, "prev_state_ns", ev->prev_state_ns);
-		if (event_is_close(ev)) {
-			pw_json_kv_uint(j, "duration_ns", ev->duration_ns);
-			pw_json_kv_uint(j, "bytes_sent", ev->bytes_sent);
-			pw_json_kv_uint(j, "bytes_received", ev->bytes_received);
+	set_text(l, T_DIRECTION, pw_direction_name(ev->direction));
+	set_text(l, T_HOOK, snapshot ? "sock_diag" : pw_hook_name(ev->hook));
+	if (ev->type == PW_EVENT_STATE && ev->protocol == IPPROTO_TCP) {
+		if (snapshot) {
+			set_text(l, T_STATE, pw_tcp_state_name(ev->new_state));
+		} else {
+			set_text(l, T_OLD_STATE, pw_tcp_state_name(ev->old_state));
+			set_text(l, T_NEW_STATE, pw_tcp_state_name(ev->new_state));
 		}
 	}
-	pw_json_object_end(j);
+	if (ev->type == PW_EVENT_BIND)
+		set_text(l, T_ERROR, ev->bind_errno ? pw_errno_name(ev->bind_errno) : NULL);
 }
 
-static void json_bind(struct pw_json *j, const struct pw_event *ev)
+static char *json_process(char *p, const struct line *l, const struct pw_task *t)
 {
-	pw_json_key(j, "bind");
-	pw_json_object_begin(j);
-	pw_json_kv_int(j, "errno", ev->bind_errno);
-	pw_json_kv_string(j, "error", ev->bind_errno ? pw_errno_name(ev->bind_errno) : NULL);
-	pw_json_kv_uint(j, "requested_port", ev->requested_port);
-	pw_json_kv_bool(j, "reuseaddr", ev->bind_flags & PW_BIND_REUSEADDR);
-	pw_json_kv_bool(j, "reuseport", ev->bind_flags & PW_BIND_REUSEPORT);
-	pw_json_kv_bool(j, "freebind", ev->bind_flags & PW_BIND_FREEBIND);
-	pw_json_kv_bool(j, "transparent", ev->bind_flags & PW_BIND_TRANSPARENT);
-	pw_json_object_end(j);
+	if (t->pid) {
+		LIT(p, ",\"process\":{\"pid\":");
+		p = put_uint(p, t->pid);
+		LIT(p, ",\"tid\":");
+		p = put_uint(p, t->tid);
+		LIT(p, ",\"ppid\":");
+		p = put_uint(p, t->ppid);
+		LIT(p, ",\"uid\":");
+		p = put_uint(p, t->uid);
+		LIT(p, ",\"gid\":");
+		p = put_uint(p, t->gid);
+		LIT(p, ",\"comm\":");
+		p = put_string_n(p, t->comm, strnlen(t->comm, sizeof(t->comm)));
+	} else {
+		LIT(p, ",\"process\":{\"pid\":null,\"tid\":null,\"ppid\":null,\"uid\":null,"
+		       "\"gid\":null,\"comm\":null");
+	}
+	LIT(p, ",\"user\":");
+	p = put_text(p, l->t[T_USER]);
+	LIT(p, ",\"exe\":");
+	p = put_text(p, l->t[T_EXE]);
+	LIT(p, ",\"cmdline\":");
+	p = put_text(p, l->t[T_CMDLINE]);
+	LIT(p, ",\"cgroup\":");
+	p = put_text(p, l->t[T_CGROUP]);
+	LIT(p, ",\"container_id\":");
+	p = put_text(p, l->t[T_CONTAINER]);
+	LIT(p, ",\"cgroup_id\":");
+	if (t->cgroup_id)
+		p = put_uint(p, t->cgroup_id);
+	else
+		LIT(p, "null");
+	*p++ = '}';
+	return p;
 }
 
-/* The fields every socket event (state, bind, snapshot, alert) carries. */
-static void json_socket_fields(struct pw_json *j, const struct pw_record *rec)
+/* The members of an endpoint object after its "ip" (given as ip, NULL when
+ * absent). */
+static char *json_endpoint(char *p, const char *ip, uint16_t port, struct text category,
+			   struct text service)
+{
+	if (!ip)
+		return put_bytes(p, "null,\"port\":null,\"category\":null,\"service\":null",
+				 sizeof("null,\"port\":null,\"category\":null,\"service\":null") - 1);
+	p = put_string_n(p, ip, strlen(ip));
+	LIT(p, ",\"port\":");
+	p = put_uint(p, port);
+	LIT(p, ",\"category\":");
+	p = put_text(p, category);
+	LIT(p, ",\"service\":");
+	return put_text(p, service);
+}
+
+static char *json_tcp(char *p, const struct line *l, const struct pw_record *rec)
 {
 	const struct pw_event *ev = rec->ev;
-	bool has_remote = ev->dport != 0 || !pw_addr_is_unspecified(ev->family, ev->daddr);
 
-	pw_json_kv_string(j, "action", record_action(rec));
-	json_process(j, rec);
-	pw_json_kv_string(j, "attribution", pw_attribution_name(ev->attribution));
-	pw_json_kv_string(j, "transport", pw_transport_name(ev->protocol));
-	pw_json_kv_string(j, "family", pw_family_name(ev->family));
-	json_endpoint(j, "local", ev, ev->saddr, ev->sport, rec->local_service, true);
-	json_endpoint(j, "remote", ev, ev->daddr, ev->dport, rec->remote_service, has_remote);
-	pw_json_kv_string(j, "direction", pw_direction_name(ev->direction));
-	pw_json_kv_uint(j, "netns", ev->netns);
+	if (record_is_snapshot(rec)) {
+		LIT(p, ",\"tcp\":{\"state\":");
+		p = put_text(p, l->t[T_STATE]);
+		*p++ = '}';
+		return p;
+	}
+	LIT(p, ",\"tcp\":{\"old_state\":");
+	p = put_text(p, l->t[T_OLD_STATE]);
+	LIT(p, ",\"new_state\":");
+	p = put_text(p, l->t[T_NEW_STATE]);
+	LIT(p, ",\"prev_state_ns\":");
+	p = put_uint(p, ev->prev_state_ns);
+	if (event_is_close(ev)) {
+		LIT(p, ",\"duration_ns\":");
+		p = put_uint(p, ev->duration_ns);
+		LIT(p, ",\"bytes_sent\":");
+		p = put_uint(p, ev->bytes_sent);
+		LIT(p, ",\"bytes_received\":");
+		p = put_uint(p, ev->bytes_received);
+	}
+	*p++ = '}';
+	return p;
+}
+
+static char *json_bind(char *p, const struct line *l, const struct pw_event *ev)
+{
+	LIT(p, ",\"bind\":{\"errno\":");
+	p = put_int(p, ev->bind_errno);
+	LIT(p, ",\"error\":");
+	p = put_text(p, l->t[T_ERROR]);
+	LIT(p, ",\"requested_port\":");
+	p = put_uint(p, ev->requested_port);
+	LIT(p, ",\"reuseaddr\":");
+	p = put_bool(p, ev->bind_flags & PW_BIND_REUSEADDR);
+	LIT(p, ",\"reuseport\":");
+	p = put_bool(p, ev->bind_flags & PW_BIND_REUSEPORT);
+	LIT(p, ",\"freebind\":");
+	p = put_bool(p, ev->bind_flags & PW_BIND_FREEBIND);
+	LIT(p, ",\"transparent\":");
+	p = put_bool(p, ev->bind_flags & PW_BIND_TRANSPARENT);
+	*p++ = '}';
+	return p;
+}
+
+/* The members every socket event (state, bind, snapshot, alert) carries. */
+static char *json_socket_fields(char *p, const struct line *l, const struct pw_record *rec)
+{
+	const struct pw_event *ev = rec->ev;
+
+	LIT(p, ",\"action\":");
+	p = put_text(p, l->t[T_ACTION]);
+	p = json_process(p, l, &ev->owner);
+	LIT(p, ",\"attribution\":");
+	p = put_text(p, l->t[T_ATTRIBUTION]);
+	LIT(p, ",\"transport\":");
+	p = put_text(p, l->t[T_TRANSPORT]);
+	LIT(p, ",\"family\":");
+	p = put_text(p, l->t[T_FAMILY]);
+	LIT(p, ",\"local\":{\"ip\":");
+	p = json_endpoint(p, l->local_present ? l->local_ip : NULL, ev->sport,
+			  l->t[T_LOCAL_CATEGORY], l->t[T_LOCAL_SERVICE]);
+	LIT(p, ",\"scope\":");
+	p = put_text(p, l->t[T_LOCAL_SCOPE]);
+	LIT(p, "},\"remote\":{\"ip\":");
+	p = json_endpoint(p, l->remote_present ? l->remote_ip : NULL, ev->dport,
+			  l->t[T_REMOTE_CATEGORY], l->t[T_REMOTE_SERVICE]);
+	LIT(p, "},\"direction\":");
+	p = put_text(p, l->t[T_DIRECTION]);
+	LIT(p, ",\"netns\":");
+	p = put_uint(p, ev->netns);
+	LIT(p, ",\"sock_cookie\":");
 	if (ev->sock_cookie)
-		pw_json_kv_uint(j, "sock_cookie", ev->sock_cookie);
+		p = put_uint(p, ev->sock_cookie);
 	else
-		pw_json_kv_null(j, "sock_cookie");
-	pw_json_kv_string(j, "hook", record_is_snapshot(rec) ? "sock_diag" : pw_hook_name(ev->hook));
+		LIT(p, "null");
+	LIT(p, ",\"hook\":");
+	p = put_text(p, l->t[T_HOOK]);
 	if (ev->type == PW_EVENT_STATE && ev->protocol == IPPROTO_TCP)
-		json_tcp(j, rec);
+		p = json_tcp(p, l, rec);
 	if (ev->type == PW_EVENT_BIND)
-		json_bind(j, ev);
+		p = json_bind(p, l, ev);
+	return p;
 }
 
 int pw_encode_json(struct pw_buf *out, const struct pw_record *rec)
 {
-	size_t start = out->len;
-	char time[PW_RFC3339_LEN];
-	struct pw_json j;
-	int err;
+	struct line l = { 0 };
+	bool socket_event;
+	char *start, *p;
 
 	if (!record_is_consistent(rec))
 		return -EINVAL;
-	if (pw_format_rfc3339(rec->time_ns, time, sizeof(time)))
+	if (pw_format_rfc3339(rec->time_ns, l.time, sizeof(l.time)))
 		return -EINVAL;
+	set_text(&l, T_HOST, rec->host);
+	set_text(&l, T_TYPE, record_type_name(rec->type));
+	socket_event = rec->type != PW_REC_LOSS && rec->type != PW_REC_STATS;
+	if (rec->type == PW_REC_LOSS)
+		set_text(&l, T_LOSS_REASON, rec->loss.reason);
+	if (rec->type == PW_REC_ALERT) {
+		set_text(&l, T_RULE, rec->alert.rule);
+		set_text(&l, T_ALERT_REASON, rec->alert.reason);
+	}
+	if (socket_event)
+		gather_socket(&l, rec);
 
-	pw_json_init(&j, out);
-	pw_json_object_begin(&j);
-	pw_json_kv_uint(&j, "schema_version", PW_SCHEMA_VERSION);
-	pw_json_kv_uint(&j, "seq", rec->seq);
-	pw_json_kv_string(&j, "time", time);
-	pw_json_kv_string(&j, "host", rec->host);
-	pw_json_kv_string(&j, "type", record_type_name(rec->type));
+	start = pw_buf_reserve(out, LINE_FIXED_MAX + line_text_room(&l));
+	if (!start)
+		return -ENOMEM;
+	p = start;
+	LIT(p, "{\"schema_version\":");
+	p = put_uint(p, PW_SCHEMA_VERSION);
+	LIT(p, ",\"seq\":");
+	p = put_uint(p, rec->seq);
+	LIT(p, ",\"time\":\"");
+	p = put_bytes(p, l.time, PW_RFC3339_LEN - 1);
+	LIT(p, "\",\"host\":");
+	p = put_text(p, l.t[T_HOST]);
+	LIT(p, ",\"type\":");
+	p = put_text(p, l.t[T_TYPE]);
 	switch (rec->type) {
 	case PW_REC_LOSS:
-		pw_json_kv_uint(&j, "lost", rec->loss.lost);
-		pw_json_kv_string(&j, "reason", rec->loss.reason);
+		LIT(p, ",\"lost\":");
+		p = put_uint(p, rec->loss.lost);
+		LIT(p, ",\"reason\":");
+		p = put_text(p, l.t[T_LOSS_REASON]);
 		break;
 	case PW_REC_STATS:
-		pw_json_kv_uint(&j, "events", rec->stats.events);
-		pw_json_kv_uint(&j, "lost", rec->stats.lost);
-		pw_json_kv_uint(&j, "filtered", rec->stats.filtered);
+		LIT(p, ",\"events\":");
+		p = put_uint(p, rec->stats.events);
+		LIT(p, ",\"lost\":");
+		p = put_uint(p, rec->stats.lost);
+		LIT(p, ",\"filtered\":");
+		p = put_uint(p, rec->stats.filtered);
 		break;
 	case PW_REC_ALERT:
-		pw_json_kv_string(&j, "rule", rec->alert.rule);
-		pw_json_kv_string(&j, "reason", rec->alert.reason);
-		json_socket_fields(&j, rec);
+		LIT(p, ",\"rule\":");
+		p = put_text(p, l.t[T_RULE]);
+		LIT(p, ",\"reason\":");
+		p = put_text(p, l.t[T_ALERT_REASON]);
+		p = json_socket_fields(p, &l, rec);
 		break;
 	default:
-		json_socket_fields(&j, rec);
+		p = json_socket_fields(p, &l, rec);
 		break;
 	}
-	pw_json_object_end(&j);
-	err = pw_json_status(&j);
-	if (!err)
-		err = pw_buf_putc(out, '\n');
-	if (err && !out->failed) {
-		out->len = start;
-		if (out->data)
-			out->data[start] = '\0';
-	}
-	return err;
+	LIT(p, "}\n");
+	out->len += (size_t)(p - start);
+	out->data[out->len] = '\0';
+	return 0;
 }
 
 /* Text view ------------------------------------------------------------- */

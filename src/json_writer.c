@@ -3,7 +3,6 @@
  * lines are attacker-controlled, so every byte is checked on the way out. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include "json_writer.h"
 
@@ -349,56 +348,90 @@ size_t pw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-int pw_json_escape(struct pw_buf *buf, const char *s, size_t n)
+/* "\\u" and four lowercase hex digits of cp (below 0x10000). */
+static char *put_u_escape(char *out, uint32_t cp)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, start = 0, len;
-	uint32_t cp;
-	char esc[8];
+	static const char hex[] = "0123456789abcdef";
 
-	while (i < n) {
+	out[0] = '\\';
+	out[1] = 'u';
+	out[2] = hex[(cp >> 12) & 0xf];
+	out[3] = hex[(cp >> 8) & 0xf];
+	out[4] = hex[(cp >> 4) & 0xf];
+	out[5] = hex[cp & 0xf];
+	return out + 6;
+}
+
+static char *put_two(char *out, char c)
+{
+	out[0] = '\\';
+	out[1] = c;
+	return out + 2;
+}
+
+char *pw_json_escape_to(char *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t len;
+	uint32_t cp;
+
+	while (p < end) {
 		/* Fast path: printable ASCII other than '"' and '\\' is most of
 		 * every line and needs no decoding. */
-		if (is_plain_byte(p[i])) {
-			i++;
+		if (is_plain_byte(*p)) {
+			*out++ = (char)*p++;
 			continue;
 		}
-		len = pw_utf8_decode(p + i, n - i, &cp);
-		/* Plain characters are copied in runs; only the rest is rewritten. */
+		len = pw_utf8_decode(p, (size_t)(end - p), &cp);
 		if (len && cp >= 0x20 && cp != '"' && cp != '\\' && cp != 0x7f &&
 		    !(cp >= 0x80 && cp <= 0x9f) && cp != 0x2028 && cp != 0x2029) {
-			i += len;
+			memcpy(out, p, len);
+			out += len;
+			p += len;
 			continue;
 		}
-		pw_buf_append(buf, s + start, i - start);
 		if (!len) {
 			/* One replacement per bad byte: resynchronise on the next. */
-			pw_buf_puts(buf, "\\ufffd");
+			out = put_u_escape(out, 0xfffd);
 			len = 1;
 		} else if (cp == '"') {
-			pw_buf_puts(buf, "\\\"");
+			out = put_two(out, '"');
 		} else if (cp == '\\') {
-			pw_buf_puts(buf, "\\\\");
+			out = put_two(out, '\\');
 		} else if (cp == '\n') {
-			pw_buf_puts(buf, "\\n");
+			out = put_two(out, 'n');
 		} else if (cp == '\t') {
-			pw_buf_puts(buf, "\\t");
+			out = put_two(out, 't');
 		} else if (cp == '\r') {
-			pw_buf_puts(buf, "\\r");
+			out = put_two(out, 'r');
 		} else if (cp == '\b') {
-			pw_buf_puts(buf, "\\b");
+			out = put_two(out, 'b');
 		} else if (cp == '\f') {
-			pw_buf_puts(buf, "\\f");
+			out = put_two(out, 'f');
 		} else {
 			/* C1 controls and U+2028/U+2029 are legal JSON, but line
 			 * splitters (Python's splitlines, JavaScript) and terminals
 			 * (0x9b is CSI) treat them as breaks or commands. */
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned int)cp);
-			pw_buf_puts(buf, esc);
+			out = put_u_escape(out, cp);
 		}
-		i += len;
-		start = i;
+		p += len;
 	}
-	pw_buf_append(buf, s + start, i - start);
-	return buf->failed ? -ENOMEM : 0;
+	return out;
+}
+
+int pw_json_escape(struct pw_buf *buf, const char *s, size_t n)
+{
+	char *out;
+
+	if (n > PW_JSON_ESCAPE_MAX_N) {
+		buf->failed = true;
+		return -ENOMEM;
+	}
+	out = pw_buf_reserve(buf, PW_JSON_ESCAPED_MAX(n));
+	if (!out)
+		return -ENOMEM;
+	out = pw_json_escape_to(out, s, n);
+	buf->len = (size_t)(out - buf->data);
+	buf->data[buf->len] = '\0';
+	return 0;
 }

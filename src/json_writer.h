@@ -59,6 +59,18 @@ void pw_json_kv_null(struct pw_json *j, const char *key);
  * data here and become \u0000. Returns 0 or -ENOMEM. */
 int pw_json_escape(struct pw_buf *buf, const char *s, size_t n);
 
+/* The most pw_json_escape_to writes for n input bytes: a bad byte or a
+ * control character becomes six ("\\ufffd", "\\u001b"), and no valid
+ * sequence grows more than that per byte. */
+#define PW_JSON_ESCAPED_MAX(n) (6 * (size_t)(n))
+/* Inputs longer than this are refused (the worst case would overflow). */
+#define PW_JSON_ESCAPE_MAX_N (SIZE_MAX / 8)
+
+/* pw_json_escape into memory the caller has made room in: at least
+ * PW_JSON_ESCAPED_MAX(n) bytes at out. Returns the end of what it wrote;
+ * writes no NUL. For encoders that reserve a whole line at once. */
+char *pw_json_escape_to(char *out, const char *s, size_t n);
+
 /* Length of the valid UTF-8 sequence starting at s (at most n bytes
  * available), storing its code point; 0 when s[0] does not start one. */
 size_t pw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
