@@ -68,32 +68,46 @@ static void put_digits(char *out, uint32_t v, int width)
 	}
 }
 
+/* The proleptic Gregorian date of a day count since 1970-01-01. Counted
+ * from 0000-03-01 so that the leap day ends each year: then the calendar is
+ * 400-year eras of 146,097 days, a year of the era follows from its day by
+ * the leap rules, and months from March run in a 153-day pattern of five. */
+static void civil_date(uint64_t days, uint32_t *year, uint32_t *month, uint32_t *mday)
+{
+	uint64_t z = days + 719468; /* days from 0000-03-01 to 1970-01-01 */
+	uint64_t era = z / 146097, doe = z % 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint64_t mp = (5 * doy + 2) / 153; /* 0 is March */
+
+	*mday = (uint32_t)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (uint32_t)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (uint32_t)(yoe + era * 400 + (*month <= 2));
+}
+
 int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len)
 {
-	struct tm tm;
-	uint32_t frac;
-	int err;
+	uint64_t secs = epoch_ns / NSEC_PER_SEC;
+	uint32_t frac = (uint32_t)(epoch_ns % NSEC_PER_SEC), sod = (uint32_t)(secs % 86400);
+	uint32_t year, month, mday;
 
 	if (len < PW_RFC3339_LEN)
 		return -ENOSPC;
-	err = split(epoch_ns, 1, &tm, &frac);
-	if (err)
-		return err;
-	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
-		return -EOVERFLOW;
-	/* Written digit by digit: once per event, snprintf costs more than
-	 * the rest of the timestamp. */
-	put_digits(out, (uint32_t)(tm.tm_year + 1900), 4);
+	/* UTC by arithmetic: once per event, gmtime_r costs more than the rest
+	 * of the timestamp. A uint64_t of ns ends in 2554, so the year always
+	 * has four digits. */
+	civil_date(secs / 86400, &year, &month, &mday);
+	put_digits(out, year, 4);
 	out[4] = '-';
-	put_digits(out + 5, (uint32_t)tm.tm_mon + 1, 2);
+	put_digits(out + 5, month, 2);
 	out[7] = '-';
-	put_digits(out + 8, (uint32_t)tm.tm_mday, 2);
+	put_digits(out + 8, mday, 2);
 	out[10] = 'T';
-	put_digits(out + 11, (uint32_t)tm.tm_hour, 2);
+	put_digits(out + 11, sod / 3600, 2);
 	out[13] = ':';
-	put_digits(out + 14, (uint32_t)tm.tm_min, 2);
+	put_digits(out + 14, sod / 60 % 60, 2);
 	out[16] = ':';
-	put_digits(out + 17, (uint32_t)tm.tm_sec, 2);
+	put_digits(out + 17, sod % 60, 2);
 	out[19] = '.';
 	put_digits(out + 20, frac, 9);
 	out[29] = 'Z';

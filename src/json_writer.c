@@ -369,13 +369,38 @@ static char *put_two(char *out, char c)
 	return out + 2;
 }
 
+/* Eight bytes at once: true when none needs escaping, i.e. each is in
+ * 0x20..0x7e and none is '"' or '\\'. Byte-wise borrow tricks: each test
+ * can report a byte that is fine (then the bytes take the careful path one
+ * by one) but never misses one that is not. */
+static bool word_is_plain(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return !(((x - ones * 0x20) & ~x & high) | /* a byte below 0x20 */
+		 (((x + ones) | x) & high) |       /* 0x7f or above */
+		 ((q - ones) & ~q & high) |         /* '"' */
+		 ((b - ones) & ~b & high));         /* '\\' */
+}
+
 char *pw_json_escape_to(char *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	size_t len;
 	uint32_t cp;
+	uint64_t w;
 
 	while (p < end) {
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (word_is_plain(w)) {
+				memcpy(out, &w, 8);
+				out += 8;
+				p += 8;
+				continue;
+			}
+		}
 		/* Fast path: printable ASCII other than '"' and '\\' is most of
 		 * every line and needs no decoding. */
 		if (is_plain_byte(*p)) {
