@@ -12,6 +12,7 @@
 #define PW_MAX_OUTPUT_SPECS 8
 #define PW_DEFAULT_RINGBUF_BYTES (8u << 20)
 #define PW_DEFAULT_FLUSH_MS 10
+#define PW_DEFAULT_STATS_INTERVAL_S 60
 
 enum pw_format { PW_FORMAT_TEXT, PW_FORMAT_JSON };
 enum pw_color { PW_COLOR_AUTO, PW_COLOR_ALWAYS, PW_COLOR_NEVER };
@@ -45,6 +46,7 @@ struct pw_options {
 	enum pw_bind_hook bind_hook;
 	uint32_t ringbuf_bytes;
 	uint32_t flush_ms; /* longest a quiet event waits in the ring */
+	uint32_t stats_interval_s; /* a stats record this often (0: only at exit) */
 	int verbose;
 	bool help;
 	bool version;
