@@ -121,8 +121,6 @@ static const char *protocol_word(uint8_t protocol)
 	return protocol == IPPROTO_TCP ? "tcp" : "udp";
 }
 
-/* Send one dump request and append every socket of the answer to list. */
-
 /* NLMSG_OK and NLMSG_NEXT without their signed/unsigned mix: a message fits
  * when its header and its whole length are inside what is left. */
 static bool netlink_message_fits(const struct nlmsghdr *h, size_t left)
@@ -138,6 +136,8 @@ static struct nlmsghdr *next_netlink_message(struct nlmsghdr *h, size_t *left)
 	*left -= step;
 	return (struct nlmsghdr *)((char *)h + step);
 }
+
+/* Send one dump request and append every socket of the answer to list. */
 static int diag_dump(int fd, uint32_t seq, uint16_t family, uint8_t protocol, uint32_t states,
 		     uint32_t netns, struct socket_list *list, char *err, size_t err_len)
 {
