@@ -32,6 +32,7 @@ enum long_only_option {
 	OPT_ALERTS_ONLY,
 	OPT_NO_SNAPSHOT,
 	OPT_STATS_INTERVAL,
+	OPT_PRETEND_MISSING,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +59,8 @@ static const struct option long_options[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "flush-ms", required_argument, NULL, OPT_FLUSH_MS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	/* Hidden (not in --help): for the tests, see docs/security.md. */
+	{ "pretend-missing", required_argument, NULL, OPT_PRETEND_MISSING },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -204,6 +207,44 @@ static int parse_ports(const char *text, struct pw_options *opts, char *err, siz
 }
 
 /* A byte size with an optional K or M suffix. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} feature_names[] = {
+	{ "btf", PW_FEATURE_BTF },
+	{ "tp_btf", PW_FEATURE_TP_BTF },
+	{ "tracepoint", PW_FEATURE_TRACEPOINT },
+	{ "fexit", PW_FEATURE_FEXIT },
+	{ "post_bind", PW_FEATURE_POST_BIND },
+	{ "sock_create", PW_FEATURE_SOCK_CREATE },
+};
+
+/* "tp_btf,fexit" -> the feature bits; 0, or -EINVAL naming the bad word. */
+static int parse_features(const char *text, uint32_t *out, char *err, size_t err_len)
+{
+	const char *word = text;
+
+	*out = 0;
+	while (*word) {
+		size_t len = strcspn(word, ","), i;
+
+		for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+			if (strlen(feature_names[i].name) == len &&
+			    !strncmp(word, feature_names[i].name, len))
+				break;
+		if (i == sizeof(feature_names) / sizeof(feature_names[0]))
+			return fail(err, err_len,
+				    "--pretend-missing: '%.*s' is not one of btf, tp_btf, tracepoint, "
+				    "fexit, post_bind, sock_create",
+				    (int)len, word);
+		*out |= feature_names[i].bit;
+		word += len;
+		if (*word == ',')
+			word++;
+	}
+	return 0;
+}
+
 static int parse_size(const char *text, uint32_t *out)
 {
 	char digits[32];
@@ -376,6 +417,11 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 					    "--stats-interval: '%s' is not a number of seconds from 0 to 86400",
 					    optarg);
 			opts->stats_interval_s = (uint32_t)value;
+			break;
+		case OPT_PRETEND_MISSING:
+			err_code = parse_features(optarg, &opts->pretend_missing, err, err_len);
+			if (err_code)
+				return err_code;
 			break;
 		case OPT_COLOR:
 			if (!strcmp(optarg, "auto"))

@@ -105,6 +105,10 @@ static void test_hooks_and_tuning(void **state)
 	assert_int_equal(PARSE(&o, err, "--ringbuf-size", "4096"), 0);
 	assert_int_equal(o.ringbuf_bytes, 4096);
 	assert_int_equal(o.stats_interval_s, PW_DEFAULT_STATS_INTERVAL_S);
+	assert_int_equal(o.pretend_missing, 0);
+	assert_int_equal(PARSE(&o, err, "--pretend-missing", "tp_btf,fexit,sock_create"), 0);
+	assert_int_equal(o.pretend_missing,
+			 PW_FEATURE_TP_BTF | PW_FEATURE_FEXIT | PW_FEATURE_SOCK_CREATE);
 }
 
 /* Every mistake is refused with a message naming the option and the value. */
@@ -141,6 +145,8 @@ static void test_errors(void **state)
 	expect_error("--ringbuf-size", "2048", "--ringbuf-size: '2048'");
 	expect_error("--ringbuf-size", "4G", "--ringbuf-size: '4G'");
 	expect_error("--flush-ms", "0", "--flush-ms: '0'");
+	expect_error("--pretend-missing", "tp_btf,kprobe", "--pretend-missing: 'kprobe' is not one of");
+	expect_error("--pretend-missing", "fexitx", "--pretend-missing: 'fexitx'");
 	expect_error("--stats-interval", "-1", "--stats-interval: '-1' is not a number of seconds");
 	expect_error("--stats-interval", "86401", "--stats-interval: '86401'");
 	expect_error("--color", "sometimes", "--color: 'sometimes'");
