@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include "annotate.h"
 #include "clock.h"
@@ -25,6 +26,10 @@
 #include "privilege.h"
 #include "record.h"
 #include "report.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39 /* linux/capability.h of Linux 5.8 */
+#endif
 
 #define PW_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -296,6 +301,32 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 		(unsigned long long)p->skips_reported);
 }
 
+/* What the running tracer still does with its BPF objects: read the
+ * counters and the programs' skip counts through the fds it holds. */
+static int read_bpf_objects(void *ctx)
+{
+	uint64_t counters[PW_COUNTER_MAX], skipped;
+	const struct pw_loader *loader = ctx;
+
+	return pw_loader_counters(loader, counters) ?: pw_loader_missed(loader, &skipped);
+}
+
+/* The kept capabilities, plus CAP_BPF where this kernel wants it even for
+ * reading maps through a held fd (before Linux 5.19, while the sysctl
+ * kernel.unprivileged_bpf_disabled is set): found by trying, not assumed. */
+static uint64_t capabilities_to_keep(const struct pw_loader *loader, const struct pw_options *opts)
+{
+	uint64_t keep = pw_kept_capabilities();
+	int works = pw_works_with_capabilities(keep, read_bpf_objects, (void *)loader);
+
+	if (works == 1)
+		return keep;
+	if (opts->verbose)
+		fprintf(stderr, "portwarden: this kernel refuses BPF map reads without CAP_BPF; "
+				"keeping CAP_BPF\n");
+	return keep | (1ull << CAP_BPF);
+}
+
 static int install_signals(void)
 {
 	struct sigaction sa = { 0 };
@@ -404,7 +435,8 @@ int main(int argc, char **argv)
 	}
 	if (!opts.no_snapshot && take_snapshot(&pipeline, &snapshot, err, sizeof(err)))
 		fprintf(stderr, "portwarden: no start-up snapshot: %s\n", err);
-	code = pw_drop_privileges(opts.run_as_user, err, sizeof(err));
+	code = pw_drop_privileges(opts.run_as_user, capabilities_to_keep(&loader, &opts), err,
+				  sizeof(err));
 	if (code) {
 		fprintf(stderr, "portwarden: %s\n", err);
 		goto cleanup;
