@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import PEER, PYTHON, Peer, binary, free_port, socket_events
+from conftest import PEER, PYTHON, Peer, binary, free_port, socket_events, traced_connection
 
 SUMMARY = re.compile(r"summary: (\d+) events written, (\d+) lost in the kernel \(ring full\), "
                      r"(\d+) lost in output, (\d+) filtered in the kernel, (\d+) malformed; "
@@ -98,12 +98,7 @@ def test_running_tracer_keeps_only_the_capabilities_it_needs(tracers, user):
     port = free_port()
     tracer.stop()
     tracer = tracers("--port", str(port), *(["--user", user] if user else []))
-    server = Peer("server", "--port", port, comm="pw-lowpriv")
-    server.expect("listening")
-    Peer("client", "--port", port).finish()
-    server.finish()
-    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
-    tracer.stop()
+    traced_connection(tracer, port, "pw-lowpriv")
     assert tracer.returncode == 0
     events = socket_events(tracer.events())
     assert len(events) == 13
@@ -134,12 +129,7 @@ def test_unknown_user_for_user_option_fails_before_tracing():
 def test_without_tp_btf_auto_falls_back_to_the_tracepoint(tracers):
     port = free_port()
     tracer = tracers("-v", "--port", str(port), "--pretend-missing", "tp_btf")
-    server = Peer("server", "--port", port, comm="pw-fallback")
-    server.expect("listening")
-    Peer("client", "--port", port).finish()
-    server.finish()
-    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
-    tracer.stop()
+    traced_connection(tracer, port, "pw-fallback")
     assert any("tp_btf state hook unavailable" in l for l in tracer.stderr_lines)
     states = [e for e in socket_events(tracer.events()) if e["type"] == "state"]
     assert len(states) == 10 * 1 + 2 and {e["hook"] for e in states} == {"tracepoint"}

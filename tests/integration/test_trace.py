@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import (Peer, binary, free_port, has_fexit_expected, netns_inode,
-                      socket_events, transitions)
+                      socket_events, traced_connection, transitions)
 
 CLIENT_STATES = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"),
                  ("ESTABLISHED", "FIN_WAIT1"), ("FIN_WAIT1", "FIN_WAIT2"),
@@ -217,12 +217,7 @@ def test_filters_by_family_and_class(tracers):
     assert "bind" in {e["type"] for e in events}
 
     tracer = tracers("--port", str(port), "--listen-only")
-    server = Peer("server", "--port", port, comm="pw-server")
-    server.expect("listening")
-    Peer("client", "--port", port).finish()
-    server.finish()
-    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
-    tracer.stop()
+    traced_connection(tracer, port, "pw-server")
     actions = [e["action"] for e in socket_events(tracer.events())]
     assert actions == ["bind", "listen", "listen_close"]
 
