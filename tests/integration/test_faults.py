@@ -137,7 +137,8 @@ def test_without_tp_btf_auto_falls_back_to_the_tracepoint(tracers):
 
 def test_without_cgroup_hooks_binds_still_come_from_the_syscall(tracers):
     port = free_port()
-    tracer = tracers("-v", "--port", str(port), "--binds-only",
+    # post_bind is the syscall hook's companion (fexit needs none): force it.
+    tracer = tracers("-v", "--port", str(port), "--binds-only", "--bind-hook", "syscall",
                      "--pretend-missing", "post_bind,sock_create")
     Peer("bind", "--proto", "udp", "--port", port, comm="pw-nocgroup").finish()
     assert tracer.wait_for(lambda e: e.get("type") == "bind")
