@@ -194,10 +194,29 @@ soak: $(BIN) check-root
 vmtest: $(BIN) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) VMTEST_DIR=$(abspath $(OUTPUT))/vmtest scripts/vmtest.sh $(VMTEST_ARGS)
 
+# `sudo make test` is what CI runs (.ci/run): build, unit tests, the
+# integration suite on this kernel; then, unless TEST_QUICK=1 (or under
+# SANITIZE=1, which is one of the steps), unit tests under valgrind, the fuzz
+# regression corpora and a short fuzz pass, and everything again under
+# ASan+UBSan. The second kernel (make vmtest, 6-8 minutes of emulation that
+# needs a Debian mirror) is run apart, see docs/vmtest.md.
+CI_FUZZ_SECONDS ?= 10
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+ifneq ($(SANITIZE)$(TEST_QUICK),)
+	$(Q)echo "test: quick set done (SANITIZE=$(SANITIZE) TEST_QUICK=$(TEST_QUICK))"
+else
+	$(Q)echo "== valgrind: unit tests under memcheck"
+	$(Q)$(MAKE) --no-print-directory valgrind
+	$(Q)echo "== fuzz: committed corpora, then $(CI_FUZZ_SECONDS) s per target"
+	$(Q)$(MAKE) --no-print-directory fuzz-regress
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
+	$(Q)echo "== SANITIZE=1: build, unit and integration under ASan+UBSan"
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test
+	$(Q)echo "test: all passed"
+endif
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/portwarden

@@ -121,6 +121,22 @@ static const char *protocol_word(uint8_t protocol)
 	return protocol == IPPROTO_TCP ? "tcp" : "udp";
 }
 
+/* NLMSG_OK and NLMSG_NEXT without their signed/unsigned mix: a message fits
+ * when its header and its whole length are inside what is left. */
+static bool netlink_message_fits(const struct nlmsghdr *h, size_t left)
+{
+	return left >= sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= left;
+}
+
+static struct nlmsghdr *next_netlink_message(struct nlmsghdr *h, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+
+	step = step < *left ? step : *left;
+	*left -= step;
+	return (struct nlmsghdr *)((char *)h + step);
+}
+
 /* Send one dump request and append every socket of the answer to list. */
 static int diag_dump(int fd, uint32_t seq, uint16_t family, uint8_t protocol, uint32_t states,
 		     uint32_t netns, struct socket_list *list, char *err, size_t err_len)
@@ -155,7 +171,7 @@ static int diag_dump(int fd, uint32_t seq, uint16_t family, uint8_t protocol, ui
 	for (;;) {
 		struct nlmsghdr *h;
 		ssize_t got = recv(fd, buf, DIAG_RECV_BYTES, 0);
-		int left;
+		size_t left;
 
 		if (got < 0) {
 			if (errno == EINTR)
@@ -171,8 +187,9 @@ static int diag_dump(int fd, uint32_t seq, uint16_t family, uint8_t protocol, ui
 			     protocol_word(protocol));
 			goto cleanup;
 		}
-		left = (int)got;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		left = (size_t)got;
+		for (h = (struct nlmsghdr *)buf; netlink_message_fits(h, left);
+		     h = next_netlink_message(h, &left)) {
 			if (h->nlmsg_seq != request.nlh.nlmsg_seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE)

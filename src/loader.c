@@ -148,32 +148,106 @@ static int probe(struct pw_loader *loader, const char *const *progs)
 	return err;
 }
 
+static bool is_permission_error(int code)
+{
+	return code == -EPERM || code == -EACCES;
+}
+
+static void explain_failure(int code, const char *what, char *err, size_t err_len)
+{
+	if (is_permission_error(code))
+		say(err, err_len,
+		    "cannot %s BPF programs: permission denied; run as root "
+		    "(needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
+		    what);
+	else
+		say(err, err_len, "cannot %s BPF programs: %s (run with -v for libbpf's log)", what,
+		    strerror(-code));
+}
+
+/* A probe, unless the tests asked (--pretend-missing) to see this kernel
+ * without the feature: then it fails as a kernel without it would. */
+static int probe_feature(struct pw_loader *loader, const struct pw_options *opts,
+			 uint32_t feature, const char *const *progs)
+{
+	if (opts->pretend_missing & feature)
+		return -EOPNOTSUPP;
+	return probe(loader, progs);
+}
+
+static int choose_state_hook(struct pw_loader *loader, const struct pw_options *opts, char *err,
+			     size_t err_len)
+{
+	int tp_btf_err = 0, tracepoint_err;
+
+	loader->state_hook = opts->state_hook;
+	if (loader->state_hook != PW_STATE_HOOK_TRACEPOINT) {
+		tp_btf_err = probe_feature(loader, opts, PW_FEATURE_TP_BTF, state_tp_btf_progs);
+		if (!tp_btf_err) {
+			loader->state_hook = PW_STATE_HOOK_TP_BTF;
+			return 0;
+		}
+		if (loader->state_hook == PW_STATE_HOOK_TP_BTF && is_permission_error(tp_btf_err)) {
+			explain_failure(tp_btf_err, "load", err, err_len);
+			return tp_btf_err;
+		}
+		if (loader->state_hook == PW_STATE_HOOK_TP_BTF) {
+			say(err, err_len,
+			    "--state-hook tp_btf: this kernel cannot run BTF-typed tracepoint programs "
+			    "(%s); use --state-hook tracepoint or auto",
+			    strerror(-tp_btf_err));
+			return tp_btf_err;
+		}
+		if (opts->verbose)
+			fprintf(stderr, "portwarden: tp_btf state hook unavailable (%s), using tracepoint\n",
+				strerror(-tp_btf_err));
+	}
+	tracepoint_err = probe_feature(loader, opts, PW_FEATURE_TRACEPOINT, state_tracepoint_progs);
+	if (!tracepoint_err) {
+		loader->state_hook = PW_STATE_HOOK_TRACEPOINT;
+		return 0;
+	}
+	if (is_permission_error(tracepoint_err))
+		explain_failure(tracepoint_err, "load", err, err_len);
+	else if (opts->state_hook == PW_STATE_HOOK_TRACEPOINT)
+		say(err, err_len,
+		    "--state-hook tracepoint: the sock:inet_sock_set_state tracepoint cannot be "
+		    "traced here (%s); use --state-hook tp_btf or auto",
+		    strerror(-tracepoint_err));
+	else
+		say(err, err_len,
+		    "no hook for TCP state changes: tp_btf (%s) and the sock:inet_sock_set_state "
+		    "tracepoint (%s) both failed; portwarden needs Linux 5.8 or later with BPF "
+		    "tracepoints (run with -v for libbpf's log)",
+		    strerror(-tp_btf_err), strerror(-tracepoint_err));
+	return tracepoint_err;
+}
+
 static int choose_hooks(struct pw_loader *loader, const struct pw_options *opts, char *err,
 			size_t err_len)
 {
 	int probe_err;
 
-	loader->state_hook = opts->state_hook;
-	if (loader->state_hook == PW_STATE_HOOK_AUTO) {
-		probe_err = probe(loader, state_tp_btf_progs);
-		loader->state_hook = probe_err ? PW_STATE_HOOK_TRACEPOINT : PW_STATE_HOOK_TP_BTF;
-		if (probe_err && opts->verbose)
-			fprintf(stderr, "portwarden: tp_btf state hook unavailable (%s), using tracepoint\n",
-				strerror(-probe_err));
+	if (opts->classes & (PW_CLASS_STATE | PW_CLASS_LISTEN)) {
+		probe_err = choose_state_hook(loader, opts, err, err_len);
+		if (probe_err)
+			return probe_err;
+	} else {
+		loader->state_hook = PW_STATE_HOOK_TP_BTF; /* programs stay unloaded */
 	}
 
 	loader->bind_hook = opts->bind_hook;
 	if (!(opts->classes & PW_CLASS_BIND)) {
 		loader->bind_hook = PW_BIND_HOOK_SYSCALL; /* programs stay unloaded */
 	} else if (loader->bind_hook == PW_BIND_HOOK_AUTO) {
-		probe_err = probe(loader, bind_fexit_progs);
+		probe_err = probe_feature(loader, opts, PW_FEATURE_FEXIT, bind_fexit_progs);
 		loader->bind_hook = probe_err ? PW_BIND_HOOK_SYSCALL : PW_BIND_HOOK_FEXIT;
 		if (probe_err && opts->verbose)
 			fprintf(stderr,
 				"portwarden: fexit bind hook unavailable (%s), using bind() syscall tracepoints\n",
 				strerror(-probe_err));
 	} else if (loader->bind_hook == PW_BIND_HOOK_FEXIT) {
-		probe_err = probe(loader, bind_fexit_progs);
+		probe_err = probe_feature(loader, opts, PW_FEATURE_FEXIT, bind_fexit_progs);
 		if (probe_err) {
 			say(err, err_len,
 			    "--bind-hook fexit: this kernel refuses fexit programs on inet_bind (%s; "
@@ -188,7 +262,7 @@ static int choose_hooks(struct pw_loader *loader, const struct pw_options *opts,
 	loader->binds_outside_syscall = false;
 	if (loader->bind_hook == PW_BIND_HOOK_SYSCALL && loader->cgroup_fd >= 0 &&
 	    (opts->classes & PW_CLASS_BIND)) {
-		probe_err = probe(loader, post_bind_progs);
+		probe_err = probe_feature(loader, opts, PW_FEATURE_POST_BIND, post_bind_progs);
 		loader->binds_outside_syscall = !probe_err;
 		if (probe_err && opts->verbose)
 			fprintf(stderr,
@@ -199,7 +273,7 @@ static int choose_hooks(struct pw_loader *loader, const struct pw_options *opts,
 
 	loader->cookies_at_create = false;
 	if (loader->cgroup_fd >= 0) {
-		probe_err = probe(loader, cookie_progs);
+		probe_err = probe_feature(loader, opts, PW_FEATURE_SOCK_CREATE, cookie_progs);
 		loader->cookies_at_create = !probe_err;
 		if (probe_err && opts->verbose)
 			fprintf(stderr,
@@ -257,18 +331,6 @@ static int set_filters(struct portwarden_bpf *skel, const struct pw_options *opt
 	return err;
 }
 
-static void explain_failure(int code, const char *what, char *err, size_t err_len)
-{
-	if (code == -EPERM || code == -EACCES)
-		say(err, err_len,
-		    "cannot %s BPF programs: permission denied; run as root "
-		    "(needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
-		    what);
-	else
-		say(err, err_len, "cannot %s BPF programs: %s (run with -v for libbpf's log)", what,
-		    strerror(-code));
-}
-
 int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, char *err,
 		    size_t err_len)
 {
@@ -278,7 +340,7 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 
 	memset(loader, 0, sizeof(*loader));
 	loader->cgroup_fd = -1;
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	if ((opts->pretend_missing & PW_FEATURE_BTF) || access("/sys/kernel/btf/vmlinux", R_OK)) {
 		say(err, err_len,
 		    "this kernel exposes no BTF (/sys/kernel/btf/vmlinux): portwarden needs a kernel "
 		    "built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include "annotate.h"
 #include "clock.h"
@@ -25,6 +26,10 @@
 #include "privilege.h"
 #include "record.h"
 #include "report.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39 /* linux/capability.h of Linux 5.8 */
+#endif
 
 #define PW_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -53,6 +58,9 @@ struct pw_pipeline {
 	uint64_t snapshot_events; /* sockets found open at start-up */
 	uint64_t alerts;
 	uint64_t drops_reported;  /* kernel ring drops already reported in-band */
+	uint64_t skips_reported;  /* program runs the kernel skipped, reported in-band */
+	uint64_t skips_checked_ns; /* when the programs' skip counters were last read */
+	uint64_t stats_due_ns;    /* when the next periodic stats record is due */
 };
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -199,8 +207,55 @@ static uint64_t now_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Report in-band every event the kernel could not queue since the last check. */
-static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader)
+static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
+{
+	struct pw_record rec = { 0 };
+
+	rec.type = PW_REC_LOSS;
+	rec.time_ns = now_wall_ns();
+	rec.loss.lost = lost;
+	rec.loss.reason = reason;
+	return emit(p, &rec);
+}
+
+/* Report in-band every event the kernel could not queue since the last check,
+ * and every program run the kernel skipped (a tracing program that would nest
+ * on the same CPU is not run: its event was never made). The skip counters
+ * cost a syscall per program, so they are read at most once a second, and
+ * always when `final` (shutdown). */
+static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, bool final)
+{
+	uint64_t counters[PW_COUNTER_MAX];
+	uint64_t skipped, now = now_wall_ns();
+	int err;
+
+	err = pw_loader_counters(loader, counters);
+	if (err)
+		return err;
+	if (counters[PW_COUNTER_DROPPED] > p->drops_reported) {
+		err = emit_loss(p, counters[PW_COUNTER_DROPPED] - p->drops_reported,
+				"ringbuf_full");
+		p->drops_reported = counters[PW_COUNTER_DROPPED];
+		if (err)
+			return err;
+	}
+	if (!final && now - p->skips_checked_ns < 1000000000ull)
+		return 0;
+	p->skips_checked_ns = now;
+	err = pw_loader_missed(loader, &skipped);
+	if (err)
+		return err;
+	if (skipped <= p->skips_reported)
+		return 0;
+	err = emit_loss(p, skipped - p->skips_reported, "kernel_skipped");
+	p->skips_reported = skipped;
+	return err;
+}
+
+/* A stats record: the totals so far. Periodic ones are a heartbeat a SIEM
+ * can watch for (a host that goes quiet has a dead tracer, not an idle one);
+ * the final one closes the stream with the same totals as the summary. */
+static int emit_stats(struct pw_pipeline *p, const struct pw_loader *loader)
 {
 	uint64_t counters[PW_COUNTER_MAX];
 	struct pw_record rec = { 0 };
@@ -209,14 +264,22 @@ static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader)
 	err = pw_loader_counters(loader, counters);
 	if (err)
 		return err;
-	if (counters[PW_COUNTER_DROPPED] <= p->drops_reported)
-		return 0;
-	rec.type = PW_REC_LOSS;
+	rec.type = PW_REC_STATS;
 	rec.time_ns = now_wall_ns();
-	rec.loss.lost = counters[PW_COUNTER_DROPPED] - p->drops_reported;
-	rec.loss.reason = "ringbuf_full";
-	p->drops_reported = counters[PW_COUNTER_DROPPED];
+	rec.stats.events = p->socket_events;
+	rec.stats.lost = p->drops_reported + p->skips_reported + pw_outputs_lost(p->outputs);
+	rec.stats.filtered = counters[PW_COUNTER_FILTERED];
 	return emit(p, &rec);
+}
+
+static int maybe_emit_stats(struct pw_pipeline *p, const struct pw_loader *loader)
+{
+	uint64_t now = now_wall_ns();
+
+	if (!p->opts->stats_interval_s || now < p->stats_due_ns)
+		return 0;
+	p->stats_due_ns = now + p->opts->stats_interval_s * 1000000000ull;
+	return emit_stats(p, loader);
 }
 
 static void print_summary(const struct pw_pipeline *p, const struct pw_loader *loader,
@@ -228,13 +291,40 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 	fprintf(stderr,
 		"portwarden: summary: %llu events written, %llu lost in the kernel (ring full), "
 		"%llu lost in output, %llu filtered in the kernel, %llu malformed; "
-		"%llu made in the kernel\n",
+		"%llu made in the kernel; %llu program runs skipped by the kernel (nested)\n",
 		(unsigned long long)p->socket_events,
 		(unsigned long long)counters[PW_COUNTER_DROPPED],
 		(unsigned long long)pw_outputs_lost(p->outputs),
 		(unsigned long long)counters[PW_COUNTER_FILTERED],
 		(unsigned long long)consumer->malformed,
-		(unsigned long long)(counters[PW_COUNTER_EVENTS] + counters[PW_COUNTER_DROPPED]));
+		(unsigned long long)(counters[PW_COUNTER_EVENTS] + counters[PW_COUNTER_DROPPED]),
+		(unsigned long long)p->skips_reported);
+}
+
+/* What the running tracer still does with its BPF objects: read the
+ * counters and the programs' skip counts through the fds it holds. */
+static int read_bpf_objects(void *ctx)
+{
+	uint64_t counters[PW_COUNTER_MAX], skipped;
+	const struct pw_loader *loader = ctx;
+
+	return pw_loader_counters(loader, counters) ?: pw_loader_missed(loader, &skipped);
+}
+
+/* The kept capabilities, plus CAP_BPF where this kernel wants it even for
+ * reading maps through a held fd (before Linux 5.19, while the sysctl
+ * kernel.unprivileged_bpf_disabled is set): found by trying, not assumed. */
+static uint64_t capabilities_to_keep(const struct pw_loader *loader, const struct pw_options *opts)
+{
+	uint64_t keep = pw_kept_capabilities();
+	int works = pw_works_with_capabilities(keep, read_bpf_objects, (void *)loader);
+
+	if (works == 1)
+		return keep;
+	if (opts->verbose)
+		fprintf(stderr, "portwarden: this kernel refuses BPF map reads without CAP_BPF; "
+				"keeping CAP_BPF\n");
+	return keep | (1ull << CAP_BPF);
 }
 
 static int install_signals(void)
@@ -345,7 +435,8 @@ int main(int argc, char **argv)
 	}
 	if (!opts.no_snapshot && take_snapshot(&pipeline, &snapshot, err, sizeof(err)))
 		fprintf(stderr, "portwarden: no start-up snapshot: %s\n", err);
-	code = pw_drop_privileges(opts.run_as_user, err, sizeof(err));
+	code = pw_drop_privileges(opts.run_as_user, capabilities_to_keep(&loader, &opts), err,
+				  sizeof(err));
 	if (code) {
 		fprintf(stderr, "portwarden: %s\n", err);
 		goto cleanup;
@@ -362,6 +453,7 @@ int main(int argc, char **argv)
 		loader.binds_outside_syscall ? " + cgroup post_bind" : "",
 		loader.cookies_at_create ? "at socket creation" : "when the kernel has one");
 
+	pipeline.stats_due_ns = now_wall_ns() + opts.stats_interval_s * 1000000000ull;
 	while (!exiting && !pw_outputs_stdout_closed(pipeline.outputs)) {
 		if (hangup) {
 			hangup = 0;
@@ -374,7 +466,8 @@ int main(int argc, char **argv)
 				strerror(-code));
 			goto cleanup;
 		}
-		report_drops(&pipeline, &loader);
+		report_drops(&pipeline, &loader, false);
+		maybe_emit_stats(&pipeline, &loader);
 		pw_outputs_flush(pipeline.outputs);
 	}
 	/* Stop the programs, then drain what the kernel queued before that and
@@ -383,7 +476,8 @@ int main(int argc, char **argv)
 	if (!pw_outputs_stdout_closed(pipeline.outputs)) {
 		while ((code = pw_consumer_poll(&consumer, 0)) > 0)
 			pw_outputs_flush(pipeline.outputs);
-		report_drops(&pipeline, &loader);
+		report_drops(&pipeline, &loader, true);
+		emit_stats(&pipeline, &loader);
 		pw_outputs_flush(pipeline.outputs);
 	}
 	if (pw_outputs_stdout_closed(pipeline.outputs))

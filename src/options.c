@@ -31,6 +31,8 @@ enum long_only_option {
 	OPT_POLICY,
 	OPT_ALERTS_ONLY,
 	OPT_NO_SNAPSHOT,
+	OPT_STATS_INTERVAL,
+	OPT_PRETEND_MISSING,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +58,9 @@ static const struct option long_options[] = {
 	{ "bind-hook", required_argument, NULL, OPT_BIND_HOOK },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "flush-ms", required_argument, NULL, OPT_FLUSH_MS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	/* Hidden (not in --help): for the tests, see docs/security.md. */
+	{ "pretend-missing", required_argument, NULL, OPT_PRETEND_MISSING },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -98,10 +103,12 @@ void pw_options_usage(FILE *out)
 	      "      --policy FILE        alert on every listen, UDP bind and (if the policy has\n"
 	      "                           connect rules) outgoing connect it does not allow, also\n"
 	      "                           for sockets open at start-up; SIGHUP reloads FILE\n"
-	      "      --alerts-only        write alert records only\n"
+	      "      --alerts-only        write alert records only (and loss and stats lines)\n"
 	      "Tuning:\n"
 	      "      --ringbuf-size BYTES ring buffer size, a power of two >= 4096 (K/M suffix; default 8M)\n"
 	      "      --flush-ms MS        longest a quiet event waits before it is written (default 10)\n"
+	      "      --stats-interval S   a stats record (totals so far, a heartbeat) every S seconds\n"
+	      "                           (default 60; 0: only the final one at exit)\n"
 	      "      --state-hook HOOK    auto (default), tp_btf or tracepoint\n"
 	      "      --bind-hook HOOK     auto (default), fexit or syscall\n"
 	      "      --user NAME          once attached, run as this user (capabilities are dropped\n"
@@ -200,6 +207,44 @@ static int parse_ports(const char *text, struct pw_options *opts, char *err, siz
 }
 
 /* A byte size with an optional K or M suffix. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} feature_names[] = {
+	{ "btf", PW_FEATURE_BTF },
+	{ "tp_btf", PW_FEATURE_TP_BTF },
+	{ "tracepoint", PW_FEATURE_TRACEPOINT },
+	{ "fexit", PW_FEATURE_FEXIT },
+	{ "post_bind", PW_FEATURE_POST_BIND },
+	{ "sock_create", PW_FEATURE_SOCK_CREATE },
+};
+
+/* "tp_btf,fexit" -> the feature bits; 0, or -EINVAL naming the bad word. */
+static int parse_features(const char *text, uint32_t *out, char *err, size_t err_len)
+{
+	const char *word = text;
+
+	*out = 0;
+	while (*word) {
+		size_t len = strcspn(word, ","), i;
+
+		for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+			if (strlen(feature_names[i].name) == len &&
+			    !strncmp(word, feature_names[i].name, len))
+				break;
+		if (i == sizeof(feature_names) / sizeof(feature_names[0]))
+			return fail(err, err_len,
+				    "--pretend-missing: '%.*s' is not one of btf, tp_btf, tracepoint, "
+				    "fexit, post_bind, sock_create",
+				    (int)len, word);
+		*out |= feature_names[i].bit;
+		word += len;
+		if (*word == ',')
+			word++;
+	}
+	return 0;
+}
+
 static int parse_size(const char *text, uint32_t *out)
 {
 	char digits[32];
@@ -246,6 +291,7 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 	opts->classes = PW_CLASS_STATE | PW_CLASS_BIND;
 	opts->ringbuf_bytes = PW_DEFAULT_RINGBUF_BYTES;
 	opts->flush_ms = PW_DEFAULT_FLUSH_MS;
+	opts->stats_interval_s = PW_DEFAULT_STATS_INTERVAL_S;
 	err[0] = '\0';
 	optind = 0; /* reset getopt so the parser can run more than once (tests) */
 	opterr = 0;
@@ -364,6 +410,18 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 				return fail(err, err_len, "--flush-ms: '%s' is not a number from 1 to 1000",
 					    optarg);
 			opts->flush_ms = (uint32_t)value;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_number(optarg, 0, 86400, &value))
+				return fail(err, err_len,
+					    "--stats-interval: '%s' is not a number of seconds from 0 to 86400",
+					    optarg);
+			opts->stats_interval_s = (uint32_t)value;
+			break;
+		case OPT_PRETEND_MISSING:
+			err_code = parse_features(optarg, &opts->pretend_missing, err, err_len);
+			if (err_code)
+				return err_code;
 			break;
 		case OPT_COLOR:
 			if (!strcmp(optarg, "auto"))

@@ -12,11 +12,23 @@
 #define PW_MAX_OUTPUT_SPECS 8
 #define PW_DEFAULT_RINGBUF_BYTES (8u << 20)
 #define PW_DEFAULT_FLUSH_MS 10
+#define PW_DEFAULT_STATS_INTERVAL_S 60
 
 enum pw_format { PW_FORMAT_TEXT, PW_FORMAT_JSON };
 enum pw_color { PW_COLOR_AUTO, PW_COLOR_ALWAYS, PW_COLOR_NEVER };
 enum pw_state_hook { PW_STATE_HOOK_AUTO, PW_STATE_HOOK_TP_BTF, PW_STATE_HOOK_TRACEPOINT };
 enum pw_bind_hook { PW_BIND_HOOK_AUTO, PW_BIND_HOOK_FEXIT, PW_BIND_HOOK_SYSCALL };
+
+/* Kernel features the hidden --pretend-missing switch can take away, so the
+ * tests see each fallback and each refusal on a kernel that has them all. */
+enum pw_feature {
+	PW_FEATURE_BTF = 1 << 0,         /* /sys/kernel/btf/vmlinux */
+	PW_FEATURE_TP_BTF = 1 << 1,      /* BTF-typed tracepoint programs */
+	PW_FEATURE_TRACEPOINT = 1 << 2,  /* the sock:inet_sock_set_state tracepoint */
+	PW_FEATURE_FEXIT = 1 << 3,       /* fexit on inet_bind / inet6_bind */
+	PW_FEATURE_POST_BIND = 1 << 4,   /* cgroup post_bind4/6 */
+	PW_FEATURE_SOCK_CREATE = 1 << 5, /* cgroup sock_create (cookies at creation) */
+};
 
 struct pw_port_range {
 	uint16_t first, last; /* inclusive */
@@ -45,6 +57,8 @@ struct pw_options {
 	enum pw_bind_hook bind_hook;
 	uint32_t ringbuf_bytes;
 	uint32_t flush_ms; /* longest a quiet event waits in the ring */
+	uint32_t stats_interval_s; /* a stats record this often (0: only at exit) */
+	uint32_t pretend_missing;  /* enum pw_feature bits: act as if the kernel lacked them */
 	int verbose;
 	bool help;
 	bool version;

@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include "privilege.h"
 
 uint64_t pw_kept_capabilities(void)
@@ -42,9 +43,25 @@ static int set_capabilities(uint64_t keep)
 	return (int)syscall(SYS_capset, &header, data);
 }
 
-int pw_drop_privileges(const char *user_name, char *err, size_t err_len)
+int pw_works_with_capabilities(uint64_t keep, int (*check)(void *ctx), void *ctx)
 {
-	uint64_t keep = pw_kept_capabilities();
+	int status;
+	pid_t child;
+
+	fflush(NULL); /* nothing buffered is written twice */
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0)
+		_exit(set_capabilities(keep) == 0 && check(ctx) == 0 ? 0 : 1);
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int pw_drop_privileges(const char *user_name, uint64_t keep, char *err, size_t err_len)
+{
 	int cap;
 
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which

@@ -242,6 +242,17 @@ def netns():
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
+def traced_connection(tracer, port, comm):
+    """A server process named comm accepts one client connection on port;
+    waits until the tracer saw the listener close, then stops the tracer."""
+    server = Peer("server", "--port", port, comm=comm)
+    server.expect("listening")
+    Peer("client", "--port", port).finish()
+    server.finish()
+    assert tracer.wait_for(lambda e: e.get("action") == "listen_close"), tracer.stderr_lines
+    tracer.stop()
+
+
 def socket_events(events, cookie=None):
     out = [e for e in events if e["type"] in ("state", "bind")]
     if cookie is not None:

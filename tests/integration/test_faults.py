@@ -9,17 +9,17 @@ import time
 
 import pytest
 
-from conftest import PEER, PYTHON, Peer, binary, free_port, socket_events
+from conftest import PEER, PYTHON, Peer, binary, free_port, socket_events, traced_connection
 
 SUMMARY = re.compile(r"summary: (\d+) events written, (\d+) lost in the kernel \(ring full\), "
                      r"(\d+) lost in output, (\d+) filtered in the kernel, (\d+) malformed; "
-                     r"(\d+) made in the kernel")
+                     r"(\d+) made in the kernel; (\d+) program runs skipped by the kernel")
 
 
 def parse_summary(tracer):
     m = SUMMARY.search(tracer.summary() or "")
     assert m, tracer.stderr_lines
-    keys = ("written", "lost", "output_lost", "filtered", "malformed", "made")
+    keys = ("written", "lost", "output_lost", "filtered", "malformed", "made", "skipped")
     return dict(zip(keys, map(int, m.groups())))
 
 
@@ -57,11 +57,16 @@ def test_sigterm_during_a_burst_loses_nothing(tracers):
     assert tracer.returncode == 0
     summary = parse_summary(tracer)
     written = len(socket_events(tracer.events()))
-    lost = sum(e["lost"] for e in tracer.events() if e["type"] == "loss")
+    losses = [e for e in tracer.events() if e["type"] == "loss"]
+    lost = sum(e["lost"] for e in losses if e["reason"] == "ringbuf_full")
+    skipped = sum(e["lost"] for e in losses if e["reason"] == "kernel_skipped")
+    assert {e["reason"] for e in losses} <= {"ringbuf_full", "kernel_skipped"}
     assert summary["written"] == written and summary["output_lost"] == 0
     # Every event the kernel made before the programs were detached was
-    # written or reported lost, in-band and in the summary.
+    # written or reported lost, in-band and in the summary; program runs the
+    # kernel skipped (nested on one CPU) are reported too, never silent.
     assert summary["made"] == written + lost == written + summary["lost"]
+    assert skipped == summary["skipped"]
     assert 0 < written < 150 * 10 + 2, "the signal should land mid-burst"
 
 
@@ -93,12 +98,7 @@ def test_running_tracer_keeps_only_the_capabilities_it_needs(tracers, user):
     port = free_port()
     tracer.stop()
     tracer = tracers("--port", str(port), *(["--user", user] if user else []))
-    server = Peer("server", "--port", port, comm="pw-lowpriv")
-    server.expect("listening")
-    Peer("client", "--port", port).finish()
-    server.finish()
-    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
-    tracer.stop()
+    traced_connection(tracer, port, "pw-lowpriv")
     assert tracer.returncode == 0
     events = socket_events(tracer.events())
     assert len(events) == 13
@@ -121,3 +121,60 @@ def test_unknown_user_for_user_option_fails_before_tracing():
                           text=True, timeout=60)
     assert proc.returncode != 0
     assert "no-such-user-pw" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+# A kernel without a feature, seen through the hidden --pretend-missing switch:
+# the probe for that feature fails as it would on such a kernel.
+
+def test_without_tp_btf_auto_falls_back_to_the_tracepoint(tracers):
+    port = free_port()
+    tracer = tracers("-v", "--port", str(port), "--pretend-missing", "tp_btf")
+    traced_connection(tracer, port, "pw-fallback")
+    assert any("tp_btf state hook unavailable" in l for l in tracer.stderr_lines)
+    states = [e for e in socket_events(tracer.events()) if e["type"] == "state"]
+    assert len(states) == 10 * 1 + 2 and {e["hook"] for e in states} == {"tracepoint"}
+
+
+def test_without_cgroup_hooks_binds_still_come_from_the_syscall(tracers):
+    port = free_port()
+    # post_bind is the syscall hook's companion (fexit needs none): force it.
+    tracer = tracers("-v", "--port", str(port), "--binds-only", "--bind-hook", "syscall",
+                     "--pretend-missing", "post_bind,sock_create")
+    Peer("bind", "--proto", "udp", "--port", port, comm="pw-nocgroup").finish()
+    assert tracer.wait_for(lambda e: e.get("type") == "bind")
+    tracer.stop()
+    joined = "\n".join(tracer.stderr_lines)
+    assert "cgroup post_bind hook unavailable" in joined
+    assert "cgroup sock_create hook unavailable" in joined
+    [e] = socket_events(tracer.events())
+    assert e["hook"] == "syscall" and e["process"]["comm"] == "pw-nocgroup"
+    assert e["local"]["port"] == port
+
+
+def test_binds_only_needs_no_state_hook(tracers):
+    port = free_port()
+    tracer = tracers("--port", str(port), "--binds-only",
+                     "--pretend-missing", "tp_btf,tracepoint")
+    Peer("bind", "--proto", "tcp", "--port", port).finish()
+    assert tracer.wait_for(lambda e: e.get("type") == "bind")
+    tracer.stop()
+    assert tracer.returncode == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--pretend-missing", "btf"], "this kernel exposes no BTF (/sys/kernel/btf/vmlinux)"),
+    (["--pretend-missing", "tp_btf,tracepoint"], "no hook for TCP state changes: tp_btf"),
+    (["--state-hook", "tp_btf", "--pretend-missing", "tp_btf"],
+     "--state-hook tp_btf: this kernel cannot run BTF-typed tracepoint programs"),
+    (["--state-hook", "tracepoint", "--pretend-missing", "tracepoint"],
+     "--state-hook tracepoint: the sock:inet_sock_set_state tracepoint cannot be traced"),
+    (["--bind-hook", "fexit", "--pretend-missing", "fexit"],
+     "--bind-hook fexit: this kernel refuses fexit programs"),
+    (["--pretend-missing", "kprobe"], "--pretend-missing: 'kprobe' is not one of"),
+])
+def test_missing_kernel_feature_fails_with_one_precise_line(args, message):
+    proc = subprocess.run([binary()] + args, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("portwarden: ") and message in lines[0], lines
+    assert proc.stdout == ""

@@ -126,7 +126,7 @@ def test_alerts_only(tracers, tmp_path):
             late.peer.finish()
     tracer.stop()
     events = tracer.events()
-    assert events and {ev["type"] for ev in events} <= {"alert", "loss"}, events
+    assert events and {ev["type"] for ev in events} <= {"alert", "loss", "stats"}, events
     pids = {ev["process"]["pid"] for ev in events if ev["type"] == "alert"}
     assert early.pid in pids and late.pid not in pids
 

@@ -24,6 +24,7 @@ RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
 HEADER = re.compile(r"^<(\d+)>1 (\S+) (\S+) portwarden (\d+) - - (.*)$")
 SOCKET_TYPES = ("state", "bind", "snapshot", "alert")
 DAEMON_NOTICE = 3 * 8 + 5
+DAEMON_INFO = 3 * 8 + 6
 DAEMON_WARNING = 3 * 8 + 4
 
 RSYSLOG_CONF = """\
@@ -182,7 +183,8 @@ def test_events_arrive_intact_over_udp_and_tcp(tracers, rsyslog):
         assert [g[4] for g in got] == produced, name
         validate_events([g[4] for g in got])
         for pri, stamp, host, pid, event in got:
-            assert pri == DAEMON_NOTICE
+            # Socket events are notices; the closing stats line is info.
+            assert pri == (DAEMON_INFO if event["type"] == "stats" else DAEMON_NOTICE)
             assert host == socket.gethostname()
             assert pid == tracer.proc.pid
             # Header time: the event's time to the microsecond.
@@ -213,7 +215,8 @@ def test_collector_restart_every_event_delivered_or_counted(tracers, rsyslog):
             got[(host, e["seq"])] = e
         produced = len(socket_events(stdout_events(tracer)))
         delivered = sum(1 for e in got.values() if e["type"] in SOCKET_TYPES)
-        lost = sum(e["lost"] for e in got.values() if e["type"] == "loss")
+        lost = sum(e["lost"] for e in got.values()
+                   if e["type"] == "loss" and e["reason"] == "output_queue_full")
         return produced > 10 and delivered + lost == produced and (lost > 0 or not must_lose)
 
     conversations(port, 2, listener)
@@ -237,9 +240,12 @@ def test_collector_restart_every_event_delivered_or_counted(tracers, rsyslog):
         key = (host, e["seq"])
         # A replayed line is the same line again, never a different one.
         assert seen.setdefault(key, e) == e
-        assert pri == (DAEMON_WARNING if e["type"] == "loss" else DAEMON_NOTICE)
+        assert pri == {"loss": DAEMON_WARNING, "stats": DAEMON_INFO}.get(e["type"], DAEMON_NOTICE)
     delivered = [e for e in seen.values() if e["type"] in SOCKET_TYPES]
     losses = [e for e in seen.values() if e["type"] == "loss"]
+    # Program runs the kernel skipped (nesting on one CPU) are reported as
+    # their own loss and are not this output's.
+    losses = [e for e in losses if e["reason"] != "kernel_skipped"]
     lost = sum(e["lost"] for e in losses)
     assert {e["reason"] for e in losses} == {"output_queue_full"}
     assert lost > 0

@@ -5,11 +5,12 @@ import os
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
 from conftest import (Peer, binary, free_port, has_fexit_expected, netns_inode,
-                      socket_events, transitions)
+                      socket_events, traced_connection, transitions)
 
 CLIENT_STATES = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"),
                  ("ESTABLISHED", "FIN_WAIT1"), ("FIN_WAIT1", "FIN_WAIT2"),
@@ -216,12 +217,7 @@ def test_filters_by_family_and_class(tracers):
     assert "bind" in {e["type"] for e in events}
 
     tracer = tracers("--port", str(port), "--listen-only")
-    server = Peer("server", "--port", port, comm="pw-server")
-    server.expect("listening")
-    Peer("client", "--port", port).finish()
-    server.finish()
-    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
-    tracer.stop()
+    traced_connection(tracer, port, "pw-server")
     actions = [e["action"] for e in socket_events(tracer.events())]
     assert actions == ["bind", "listen", "listen_close"]
 
@@ -261,10 +257,14 @@ def test_tiny_ring_reports_loss_in_band(tracers):
     tracer.stop()
     all_events = tracer.events()
     written = len(socket_events(all_events))
-    lost = sum(e["lost"] for e in all_events if e["type"] == "loss")
+    losses = [e for e in all_events if e["type"] == "loss"]
+    lost = sum(e["lost"] for e in losses if e["reason"] == "ringbuf_full")
+    # Runs the kernel skipped (a program nesting on one CPU, any socket's)
+    # are reported too; with none, the count is exact.
+    skipped = sum(e["lost"] for e in losses if e["reason"] == "kernel_skipped")
     assert lost > 0, "a 4 KiB ring should overflow on 402 events"
-    assert written + lost == 40 * 10 + 2
-    assert {e["reason"] for e in all_events if e["type"] == "loss"} == {"ringbuf_full"}
+    assert written + lost <= 40 * 10 + 2 <= written + lost + skipped
+    assert {e["reason"] for e in losses} <= {"ringbuf_full", "kernel_skipped"}
     assert f"{written} events written, {lost} lost in the kernel" in tracer.summary()
 
 
@@ -385,7 +385,7 @@ def test_no_snapshot_option(tracers):
     holder.finish()
     assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
     tracer.stop()
-    assert [e["type"] for e in tracer.events()] == ["state"]
+    assert [e["type"] for e in tracer.events()] == ["state", "stats"]
 
 
 def test_color_always_colours_the_actions(tracers):
@@ -398,3 +398,39 @@ def test_color_always_colours_the_actions(tracers):
     tracer.stop()
     listen = [l for l in tracer.stdout_lines if "pw-colour" in l and "listen" in l]
     assert listen and "\033[33m" in listen[0] and "\033[0m" in listen[0]
+
+
+def test_stats_heartbeat_and_closing_totals(tracers):
+    """--stats-interval 1 writes a stats line every second (a heartbeat a SIEM
+    can watch), and the last line of the stream is a stats line whose totals
+    are the summary's."""
+    port = free_port()
+    tracer = tracers("--port", str(port), "--stats-interval", "1", "--no-snapshot")
+    server = Peer("server", "--port", port, "--accepts", 2, comm="pw-statsrv")
+    server.expect("listening")
+    Peer("client", "--port", port).finish()
+    assert tracer.wait_for(lambda e: e.get("type") == "stats" and e["events"] >= 1, timeout=10)
+    Peer("client", "--port", port).finish()
+    server.finish()
+    assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
+    assert tracer.wait_for(lambda e: e.get("type") == "stats" and e["events"] >= 22, timeout=10)
+    tracer.stop()
+    events = tracer.events()
+    stats = [e for e in events if e["type"] == "stats"]
+    assert len(stats) >= 3, stats
+    counts = [s["events"] for s in stats]
+    assert counts == sorted(counts) and counts[0] < counts[-1]
+    assert events[-1]["type"] == "stats"
+    written = len(socket_events(events))
+    assert (events[-1]["events"], events[-1]["lost"]) == (written, 0)
+    assert f"{written} events written, 0 lost in the kernel" in tracer.summary()
+
+
+def test_stats_interval_zero_writes_only_the_closing_stats(tracers):
+    port = free_port()
+    tracer = tracers("--port", str(port), "--stats-interval", "0", "--no-snapshot")
+    Peer("bind", "--proto", "udp", "--port", port).finish()
+    assert tracer.wait_for(lambda e: e.get("type") == "bind")
+    time.sleep(1.5)
+    tracer.stop()
+    assert [e["type"] for e in tracer.events()] == ["bind", "stats"]

@@ -90,8 +90,10 @@ static void test_hooks_and_tuning(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&o, err, "--state-hook", "tracepoint", "--bind-hook=syscall",
-			       "--ringbuf-size", "16M", "--flush-ms", "50", "-vv", "--no-color"),
+			       "--ringbuf-size", "16M", "--flush-ms", "50", "-vv", "--no-color",
+			       "--stats-interval", "0"),
 			 0);
+	assert_int_equal(o.stats_interval_s, 0);
 	assert_int_equal(o.state_hook, PW_STATE_HOOK_TRACEPOINT);
 	assert_int_equal(o.bind_hook, PW_BIND_HOOK_SYSCALL);
 	assert_int_equal(o.ringbuf_bytes, 16u << 20);
@@ -102,6 +104,11 @@ static void test_hooks_and_tuning(void **state)
 	assert_string_equal(pw_bind_hook_name(PW_BIND_HOOK_FEXIT), "fexit");
 	assert_int_equal(PARSE(&o, err, "--ringbuf-size", "4096"), 0);
 	assert_int_equal(o.ringbuf_bytes, 4096);
+	assert_int_equal(o.stats_interval_s, PW_DEFAULT_STATS_INTERVAL_S);
+	assert_int_equal(o.pretend_missing, 0);
+	assert_int_equal(PARSE(&o, err, "--pretend-missing", "tp_btf,fexit,sock_create"), 0);
+	assert_int_equal(o.pretend_missing,
+			 PW_FEATURE_TP_BTF | PW_FEATURE_FEXIT | PW_FEATURE_SOCK_CREATE);
 }
 
 /* Every mistake is refused with a message naming the option and the value. */
@@ -138,6 +145,10 @@ static void test_errors(void **state)
 	expect_error("--ringbuf-size", "2048", "--ringbuf-size: '2048'");
 	expect_error("--ringbuf-size", "4G", "--ringbuf-size: '4G'");
 	expect_error("--flush-ms", "0", "--flush-ms: '0'");
+	expect_error("--pretend-missing", "tp_btf,kprobe", "--pretend-missing: 'kprobe' is not one of");
+	expect_error("--pretend-missing", "fexitx", "--pretend-missing: 'fexitx'");
+	expect_error("--stats-interval", "-1", "--stats-interval: '-1' is not a number of seconds");
+	expect_error("--stats-interval", "86401", "--stats-interval: '86401'");
 	expect_error("--color", "sometimes", "--color: 'sometimes'");
 	expect_error("--bogus", NULL, "--bogus: unknown option");
 	expect_error("-x", NULL, "-x: unknown option");
