@@ -103,6 +103,19 @@ struct {
 	__type(value, struct pw_event);
 } scratch SEC(".maps");
 
+/* On the tp_btf hook, where the kernel allows it (5.11+, probed at start-up:
+ * program state_tp_btf_sk), a socket's owner lives in the socket itself:
+ * one pointer chase instead of a hash lookup, and the kernel frees it with
+ * the socket. The syscall hooks (bind, accept) cannot reach socket storage,
+ * so what they learn still goes to sock_owners and moves here at the
+ * socket's next state change. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock_owner);
+} sk_owners SEC(".maps");
+
 static __always_inline void count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &counter);
@@ -111,10 +124,19 @@ static __always_inline void count(__u32 counter)
 		*value += 1;
 }
 
-static __always_inline struct pw_event *scratch_event(__u32 type)
+/* Where an event is built: straight in its ring record when it may be
+ * delivered (no copy afterwards), else in the per-CPU scratch slot, so the
+ * owner bookkeeping still runs when a filter already said no (to_ring
+ * false) or the ring is full. *in_ring says which. */
+static __always_inline struct pw_event *event_start(__u32 type, bool to_ring, bool *in_ring)
 {
-	struct pw_event *ev = bpf_map_lookup_elem(&scratch, &type);
+	struct pw_event *ev = NULL;
 
+	if (to_ring)
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	*in_ring = ev != NULL;
+	if (!ev)
+		ev = bpf_map_lookup_elem(&scratch, &type);
 	if (ev) {
 		__builtin_memset(ev, 0, sizeof(*ev));
 		ev->type = type;
@@ -154,22 +176,27 @@ static __always_inline bool event_wanted(const struct pw_event *ev)
 	return true;
 }
 
-/* Wake the consumer only when enough is queued; userspace also drains on a
- * short timer, so a quiet machine's events are not held back. */
-static __always_inline void submit(struct pw_event *ev)
+/* Deliver an event built by event_start, or drop it. Wake the consumer only
+ * when enough is queued; userspace also drains on a short timer, so a quiet
+ * machine's events are not held back. */
+static __always_inline void event_finish(struct pw_event *ev, bool in_ring)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	bool wanted = event_wanted(ev);
 
-	if (!event_wanted(ev)) {
+	if (!in_ring) {
+		/* Filtered before it was built, or the ring was full. */
+		count(wanted ? PW_COUNTER_DROPPED : PW_COUNTER_FILTERED);
+		return;
+	}
+	if (!wanted) {
+		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
 		count(PW_COUNTER_FILTERED);
 		return;
 	}
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags)) {
-		count(PW_COUNTER_DROPPED);
-		return;
-	}
+	bpf_ringbuf_submit(ev, flags);
 	count(PW_COUNTER_EVENTS);
 }
 
@@ -288,7 +315,125 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 	ev->attribution = PW_ATTR_CURRENT;
 }
 
-static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
+/* What a syscall hook (accept, bind) left in sock_owners about a socket,
+ * merged into its socket storage: the same update remember_owner makes. */
+static __always_inline void merge_learnt(struct sock_owner *own, const struct sock_owner *learnt)
+{
+	own->task = learnt->task;
+	own->attribution = learnt->attribution;
+	if (learnt->changed_ns)
+		own->changed_ns = learnt->changed_ns;
+	if (learnt->born_ns)
+		own->born_ns = learnt->born_ns;
+	if (learnt->direction)
+		own->direction = learnt->direction;
+}
+
+/* attribute_state with the owner in socket storage (tp_btf only): the same
+ * answers, read from the socket instead of a hash keyed by its address. */
+static __always_inline void attribute_state_sk(struct pw_event *ev, struct sock *sk, __u64 now)
+{
+	__u64 sk_key = (__u64)sk;
+	struct sock_owner *own = bpf_sk_storage_get(&sk_owners, sk, NULL, 0);
+	struct sock_owner *known = own, *learnt = NULL;
+	struct pw_task *listener;
+	int old = ev->old_state, new = ev->new_state;
+
+	if (old == PW_TCP_CLOSE && (new == PW_TCP_SYN_SENT || new == PW_TCP_LISTEN)) {
+		/* connect() and listen() run in the owner's own context. A bind
+		 * before them left its time in sock_owners. */
+		if (!own) {
+			learnt = bpf_map_lookup_elem(&sock_owners, &sk_key);
+			known = learnt;
+		}
+		if (known && known->changed_ns)
+			ev->prev_state_ns = now - known->changed_ns;
+		if (learnt)
+			bpf_map_delete_elem(&sock_owners, &sk_key);
+		task_fill_current(&ev->owner);
+		ev->attribution = PW_ATTR_SYSCALL;
+		ev->direction = new == PW_TCP_LISTEN ? PW_DIR_LISTEN : PW_DIR_OUTBOUND;
+		if (!own)
+			own = bpf_sk_storage_get(&sk_owners, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (own) {
+			own->task = ev->owner;
+			own->attribution = PW_ATTR_SYSCALL;
+			own->born_ns = now;
+			own->changed_ns = now;
+			own->direction = ev->direction;
+		}
+		if (new == PW_TCP_LISTEN) {
+			struct listener_key key;
+
+			listener_key_of(&key, ev);
+			bpf_map_update_elem(&listeners, &key, &ev->owner, BPF_ANY);
+		}
+		return;
+	}
+
+	if (old == PW_TCP_LISTEN && new == PW_TCP_SYN_RECV) {
+		/* A child socket born in softirq, often on the peer's task. */
+		if (known && known->changed_ns)
+			ev->prev_state_ns = now - known->changed_ns;
+		listener = listener_lookup(ev);
+		if (listener) {
+			ev->owner = *listener;
+			ev->attribution = PW_ATTR_LISTENER;
+			ev->direction = PW_DIR_INBOUND;
+			if (!own)
+				own = bpf_sk_storage_get(&sk_owners, sk, NULL,
+							 BPF_SK_STORAGE_GET_F_CREATE);
+			if (own) {
+				own->task = *listener;
+				own->attribution = PW_ATTR_LISTENER;
+				own->born_ns = now;
+				own->changed_ns = now;
+				own->direction = PW_DIR_INBOUND;
+			}
+			return;
+		}
+		task_fill_current(&ev->owner);
+		ev->attribution = PW_ATTR_CURRENT;
+		return;
+	}
+
+	/* Owners from the listener may since have been accepted, and sockets
+	 * met first here may have been bound: both are in sock_owners. */
+	if (!own || own->attribution == PW_ATTR_LISTENER) {
+		learnt = bpf_map_lookup_elem(&sock_owners, &sk_key);
+		if (learnt) {
+			if (!own)
+				own = bpf_sk_storage_get(&sk_owners, sk, NULL,
+							 BPF_SK_STORAGE_GET_F_CREATE);
+			if (own) {
+				merge_learnt(own, learnt);
+				bpf_map_delete_elem(&sock_owners, &sk_key);
+				known = own;
+			} else {
+				known = learnt;
+			}
+		}
+	}
+	if (known) {
+		if (known->changed_ns)
+			ev->prev_state_ns = now - known->changed_ns;
+		ev->owner = known->task;
+		ev->attribution = known->attribution == PW_ATTR_LISTENER ? PW_ATTR_LISTENER
+									  : PW_ATTR_SOCKET;
+		ev->direction = known->direction;
+		known->changed_ns = now;
+		if (new == PW_TCP_CLOSE && known->born_ns)
+			ev->duration_ns = now - known->born_ns;
+		return;
+	}
+	task_fill_current(&ev->owner);
+	ev->attribution = PW_ATTR_CURRENT;
+}
+
+/* The connection's byte counts on close, and the end of what was known
+ * about the socket: its sock_owners entry (unless its owner lives in socket
+ * storage, which the kernel frees) and, for a listener, its listeners slot. */
+static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, bool sk_store)
 {
 	__u64 sk_key = (__u64)sk;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
@@ -311,7 +456,8 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
 		received--;
 	ev->bytes_sent = acked;
 	ev->bytes_received = received;
-	bpf_map_delete_elem(&sock_owners, &sk_key);
+	if (!sk_store)
+		bpf_map_delete_elem(&sock_owners, &sk_key);
 	if (ev->old_state == PW_TCP_LISTEN) {
 		struct listener_key key;
 		struct pw_task *listener;
@@ -324,10 +470,33 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
 	}
 }
 
+/* Filters that need only the socket, checked before anything is built:
+ * the family (a socket never changes it, so nothing about it is needed
+ * later) and the ports (the owner bookkeeping still runs: a connect is
+ * reported before its port is known). Dead code unless set. */
+static __always_inline bool state_family_wanted(struct sock *sk)
+{
+	return !family_filter || BPF_CORE_READ(sk, __sk_common.skc_family) == family_filter;
+}
+
+static __always_inline bool state_ports_wanted(struct sock *sk)
+{
+	__u16 sport, dport;
+
+	if (!filter_by_port)
+		return true;
+	sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!sport) /* see sock_fill_tuple */
+		sport = __builtin_bswap16(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	return port_wanted(sport) || port_wanted(dport);
+}
+
 static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 hook,
-					__u64 cookie)
+					__u64 cookie, bool sk_store)
 {
 	struct pw_event *ev;
+	bool in_ring;
 	__u64 now;
 
 	if (!(class_mask & PW_CLASS_STATE)) {
@@ -340,7 +509,9 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	}
 	if (hook != PW_HOOK_STATE_TP_BTF && sock_protocol(sk) != IPPROTO_TCP)
 		return 0;
-	ev = scratch_event(PW_EVENT_STATE);
+	if (!state_family_wanted(sk))
+		return 0;
+	ev = event_start(PW_EVENT_STATE, state_ports_wanted(sk), &in_ring);
 	if (!ev)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -348,21 +519,25 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	ev->hook = hook;
 	ev->old_state = old;
 	ev->new_state = new;
-	if (hook == PW_HOOK_STATE_TP_BTF) {
+	if (hook == PW_HOOK_STATE_TP_BTF)
 		sock_fill_common_btf(ev, sk);
-		if (ev->protocol != IPPROTO_TCP)
-			return 0;
-	} else {
+	else
 		sock_fill_common(ev, sk);
-	}
-	if (!family_is_inet(ev->family))
+	if ((hook == PW_HOOK_STATE_TP_BTF && ev->protocol != IPPROTO_TCP) ||
+	    !family_is_inet(ev->family)) {
+		if (in_ring)
+			bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
 		return 0;
+	}
 	if (cookie)
 		ev->sock_cookie = cookie;
-	attribute_state(ev, sk, now);
+	if (sk_store)
+		attribute_state_sk(ev, sk, now);
+	else
+		attribute_state(ev, sk, now);
 	if (new == PW_TCP_CLOSE)
-		forget_closed(ev, sk);
-	submit(ev);
+		forget_closed(ev, sk, sk_store);
+	event_finish(ev, in_ring);
 	return 0;
 }
 
@@ -373,7 +548,19 @@ int BPF_PROG(state_tp_btf, const struct sock *sk, const int oldstate, const int 
 	 * event of this socket carries the same value. */
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
 
-	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie);
+	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie,
+			    false);
+}
+
+/* The same hook with the owner in socket storage; the loader prefers it
+ * when this kernel loads it. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_tp_btf_sk, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+
+	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie,
+			    true);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -382,7 +569,7 @@ int state_tracepoint(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	return handle_state((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate,
-			    PW_HOOK_STATE_TRACEPOINT, 0);
+			    PW_HOOK_STATE_TRACEPOINT, 0, false);
 }
 
 /* ---- bind ---- */
@@ -425,19 +612,23 @@ static __always_inline int emit_bind(struct sock *sk, __u16 requested_port, cons
 				     bool user, long ret, __u8 hook)
 {
 	struct pw_event *ev;
+	bool in_ring;
 	__u64 now;
 
 	if (!(class_mask & PW_CLASS_BIND) || !sk)
 		return 0;
-	ev = scratch_event(PW_EVENT_BIND);
+	ev = event_start(PW_EVENT_BIND, true, &in_ring);
 	if (!ev)
 		return 0;
 	now = bpf_ktime_get_ns();
 	ev->ts_ns = now;
 	ev->hook = hook;
 	sock_fill_common(ev, sk);
-	if (!family_is_inet(ev->family))
+	if (!family_is_inet(ev->family)) {
+		if (in_ring)
+			bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
 		return 0;
+	}
 	ev->requested_port = requested_port;
 	ev->bind_flags = sock_bind_flags(sk);
 	task_fill_current(&ev->owner);
@@ -450,7 +641,7 @@ static __always_inline int emit_bind(struct sock *sk, __u16 requested_port, cons
 	} else {
 		remember_owner((__u64)sk, &ev->owner, PW_ATTR_SYSCALL, now, 0, 0);
 	}
-	submit(ev);
+	event_finish(ev, in_ring);
 	return 0;
 }
 
@@ -525,11 +716,12 @@ static __always_inline int post_bind(struct bpf_sock *ctx, bool v6)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct pw_event *ev;
+	bool in_ring;
 	__u32 ip6[4];
 
 	if (!(class_mask & PW_CLASS_BIND) || bpf_map_lookup_elem(&bind_calls, &pid_tgid))
 		return 1;
-	ev = scratch_event(PW_EVENT_BIND);
+	ev = event_start(PW_EVENT_BIND, true, &in_ring);
 	if (!ev)
 		return 1;
 	ev->ts_ns = bpf_ktime_get_ns();
@@ -557,7 +749,7 @@ static __always_inline int post_bind(struct bpf_sock *ctx, bool v6)
 	ev->attribution = PW_ATTR_SYSCALL;
 	task = (struct task_struct *)bpf_get_current_task();
 	ev->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	submit(ev);
+	event_finish(ev, in_ring);
 	return 1;
 }
 
