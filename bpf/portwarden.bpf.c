@@ -437,10 +437,23 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, 
 {
 	__u64 sk_key = (__u64)sk;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
-
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
-	__u64 received = BPF_CORE_READ(tp, bytes_received);
 	__u8 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	__u64 acked, received;
+	bool all_acked;
+
+	if (sk_store) {
+		/* Kernels with socket storage for tp_btf also have a BTF-typed
+		 * tcp_sock cast: plain loads instead of helper reads. */
+		struct tcp_sock *btp = bpf_skc_to_tcp_sock(sk);
+
+		acked = btp ? btp->bytes_acked : 0;
+		received = btp ? btp->bytes_received : 0;
+		all_acked = btp && btp->snd_una == btp->write_seq;
+	} else {
+		acked = BPF_CORE_READ(tp, bytes_acked);
+		received = BPF_CORE_READ(tp, bytes_received);
+		all_acked = BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
+	}
 
 	/* The kernel counts sequence space: an acknowledged SYN (active opens
 	 * only: a passive child starts past it) and FIN each add one. Report
@@ -449,8 +462,7 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, 
 	 * the state change). */
 	if (ev->direction == PW_DIR_OUTBOUND && acked)
 		acked--;
-	if ((shutdown & SEND_SHUTDOWN) && acked &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+	if ((shutdown & SEND_SHUTDOWN) && acked && all_acked)
 		acked--;
 	if ((shutdown & RCV_SHUTDOWN) && received)
 		received--;
@@ -557,7 +569,11 @@ int BPF_PROG(state_tp_btf, const struct sock *sk, const int oldstate, const int 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_tp_btf_sk, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	/* Once assigned, the cookie is a plain load away. */
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+
+	if (!cookie)
+		cookie = bpf_get_socket_cookie((void *)sk);
 
 	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie,
 			    true);
