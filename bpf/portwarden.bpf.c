@@ -103,19 +103,6 @@ struct {
 	__type(value, struct pw_event);
 } scratch SEC(".maps");
 
-/* On the tp_btf hook, where the kernel allows it (5.11+, probed at start-up:
- * program state_tp_btf_sk), a socket's owner lives in the socket itself:
- * one pointer chase instead of a hash lookup, and the kernel frees it with
- * the socket. The syscall hooks (bind, accept) cannot reach socket storage,
- * so what they learn still goes to sock_owners and moves here at the
- * socket's next state change. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sock_owner);
-} sk_owners SEC(".maps");
-
 static __always_inline void count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &counter);
@@ -315,145 +302,14 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 	ev->attribution = PW_ATTR_CURRENT;
 }
 
-/* What a syscall hook (accept, bind) left in sock_owners about a socket,
- * merged into its socket storage: the same update remember_owner makes. */
-static __always_inline void merge_learnt(struct sock_owner *own, const struct sock_owner *learnt)
-{
-	own->task = learnt->task;
-	own->attribution = learnt->attribution;
-	if (learnt->changed_ns)
-		own->changed_ns = learnt->changed_ns;
-	if (learnt->born_ns)
-		own->born_ns = learnt->born_ns;
-	if (learnt->direction)
-		own->direction = learnt->direction;
-}
-
-/* attribute_state with the owner in socket storage (tp_btf only): the same
- * answers, read from the socket instead of a hash keyed by its address. */
-static __always_inline void attribute_state_sk(struct pw_event *ev, struct sock *sk, __u64 now)
-{
-	__u64 sk_key = (__u64)sk;
-	struct sock_owner *own = bpf_sk_storage_get(&sk_owners, sk, NULL, 0);
-	struct sock_owner *known = own, *learnt = NULL;
-	struct pw_task *listener;
-	int old = ev->old_state, new = ev->new_state;
-
-	if (old == PW_TCP_CLOSE && (new == PW_TCP_SYN_SENT || new == PW_TCP_LISTEN)) {
-		/* connect() and listen() run in the owner's own context. A bind
-		 * before them left its time in sock_owners. */
-		if (!own) {
-			learnt = bpf_map_lookup_elem(&sock_owners, &sk_key);
-			known = learnt;
-		}
-		if (known && known->changed_ns)
-			ev->prev_state_ns = now - known->changed_ns;
-		if (learnt)
-			bpf_map_delete_elem(&sock_owners, &sk_key);
-		task_fill_current(&ev->owner);
-		ev->attribution = PW_ATTR_SYSCALL;
-		ev->direction = new == PW_TCP_LISTEN ? PW_DIR_LISTEN : PW_DIR_OUTBOUND;
-		if (!own)
-			own = bpf_sk_storage_get(&sk_owners, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-		if (own) {
-			own->task = ev->owner;
-			own->attribution = PW_ATTR_SYSCALL;
-			own->born_ns = now;
-			own->changed_ns = now;
-			own->direction = ev->direction;
-		}
-		if (new == PW_TCP_LISTEN) {
-			struct listener_key key;
-
-			listener_key_of(&key, ev);
-			bpf_map_update_elem(&listeners, &key, &ev->owner, BPF_ANY);
-		}
-		return;
-	}
-
-	if (old == PW_TCP_LISTEN && new == PW_TCP_SYN_RECV) {
-		/* A child socket born in softirq, often on the peer's task. */
-		if (known && known->changed_ns)
-			ev->prev_state_ns = now - known->changed_ns;
-		listener = listener_lookup(ev);
-		if (listener) {
-			ev->owner = *listener;
-			ev->attribution = PW_ATTR_LISTENER;
-			ev->direction = PW_DIR_INBOUND;
-			if (!own)
-				own = bpf_sk_storage_get(&sk_owners, sk, NULL,
-							 BPF_SK_STORAGE_GET_F_CREATE);
-			if (own) {
-				own->task = *listener;
-				own->attribution = PW_ATTR_LISTENER;
-				own->born_ns = now;
-				own->changed_ns = now;
-				own->direction = PW_DIR_INBOUND;
-			}
-			return;
-		}
-		task_fill_current(&ev->owner);
-		ev->attribution = PW_ATTR_CURRENT;
-		return;
-	}
-
-	/* Owners from the listener may since have been accepted, and sockets
-	 * met first here may have been bound: both are in sock_owners. */
-	if (!own || own->attribution == PW_ATTR_LISTENER) {
-		learnt = bpf_map_lookup_elem(&sock_owners, &sk_key);
-		if (learnt) {
-			if (!own)
-				own = bpf_sk_storage_get(&sk_owners, sk, NULL,
-							 BPF_SK_STORAGE_GET_F_CREATE);
-			if (own) {
-				merge_learnt(own, learnt);
-				bpf_map_delete_elem(&sock_owners, &sk_key);
-				known = own;
-			} else {
-				known = learnt;
-			}
-		}
-	}
-	if (known) {
-		if (known->changed_ns)
-			ev->prev_state_ns = now - known->changed_ns;
-		ev->owner = known->task;
-		ev->attribution = known->attribution == PW_ATTR_LISTENER ? PW_ATTR_LISTENER
-									  : PW_ATTR_SOCKET;
-		ev->direction = known->direction;
-		known->changed_ns = now;
-		if (new == PW_TCP_CLOSE && known->born_ns)
-			ev->duration_ns = now - known->born_ns;
-		return;
-	}
-	task_fill_current(&ev->owner);
-	ev->attribution = PW_ATTR_CURRENT;
-}
-
-/* The connection's byte counts on close, and the end of what was known
- * about the socket: its sock_owners entry (unless its owner lives in socket
- * storage, which the kernel frees) and, for a listener, its listeners slot. */
-static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, bool sk_store)
+static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
 {
 	__u64 sk_key = (__u64)sk;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
+	__u64 received = BPF_CORE_READ(tp, bytes_received);
 	__u8 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
-	__u64 acked, received;
-	bool all_acked;
-
-	if (sk_store) {
-		/* Kernels with socket storage for tp_btf also have a BTF-typed
-		 * tcp_sock cast: plain loads instead of helper reads. */
-		struct tcp_sock *btp = bpf_skc_to_tcp_sock(sk);
-
-		acked = btp ? btp->bytes_acked : 0;
-		received = btp ? btp->bytes_received : 0;
-		all_acked = btp && btp->snd_una == btp->write_seq;
-	} else {
-		acked = BPF_CORE_READ(tp, bytes_acked);
-		received = BPF_CORE_READ(tp, bytes_received);
-		all_acked = BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
-	}
 
 	/* The kernel counts sequence space: an acknowledged SYN (active opens
 	 * only: a passive child starts past it) and FIN each add one. Report
@@ -462,14 +318,14 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, 
 	 * the state change). */
 	if (ev->direction == PW_DIR_OUTBOUND && acked)
 		acked--;
-	if ((shutdown & SEND_SHUTDOWN) && acked && all_acked)
+	if ((shutdown & SEND_SHUTDOWN) && acked &&
+	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
 		acked--;
 	if ((shutdown & RCV_SHUTDOWN) && received)
 		received--;
 	ev->bytes_sent = acked;
 	ev->bytes_received = received;
-	if (!sk_store)
-		bpf_map_delete_elem(&sock_owners, &sk_key);
+	bpf_map_delete_elem(&sock_owners, &sk_key);
 	if (ev->old_state == PW_TCP_LISTEN) {
 		struct listener_key key;
 		struct pw_task *listener;
@@ -505,7 +361,7 @@ static __always_inline bool state_ports_wanted(struct sock *sk)
 }
 
 static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 hook,
-					__u64 cookie, bool sk_store)
+					__u64 cookie)
 {
 	struct pw_event *ev;
 	bool in_ring;
@@ -543,12 +399,9 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	}
 	if (cookie)
 		ev->sock_cookie = cookie;
-	if (sk_store)
-		attribute_state_sk(ev, sk, now);
-	else
-		attribute_state(ev, sk, now);
+	attribute_state(ev, sk, now);
 	if (new == PW_TCP_CLOSE)
-		forget_closed(ev, sk, sk_store);
+		forget_closed(ev, sk);
 	event_finish(ev, in_ring);
 	return 0;
 }
@@ -557,26 +410,13 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_tp_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
 	/* Asking for the cookie makes the kernel assign one, so every later
-	 * event of this socket carries the same value. */
-	__u64 cookie = bpf_get_socket_cookie((void *)sk);
-
-	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie,
-			    false);
-}
-
-/* The same hook with the owner in socket storage; the loader prefers it
- * when this kernel loads it. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(state_tp_btf_sk, const struct sock *sk, const int oldstate, const int newstate)
-{
-	/* Once assigned, the cookie is a plain load away. */
+	 * event of this socket carries the same value; once assigned, it is a
+	 * plain load away. */
 	__u64 cookie = sk->__sk_common.skc_cookie.counter;
 
 	if (!cookie)
 		cookie = bpf_get_socket_cookie((void *)sk);
-
-	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie,
-			    true);
+	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -585,7 +425,7 @@ int state_tracepoint(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	return handle_state((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate,
-			    PW_HOOK_STATE_TRACEPOINT, 0, false);
+			    PW_HOOK_STATE_TRACEPOINT, 0);
 }
 
 /* ---- bind ---- */

@@ -19,8 +19,6 @@
 
 /* The programs behind each hook choice, by their names in portwarden.bpf.c. */
 static const char *const state_tp_btf_progs[] = { "state_tp_btf", NULL };
-/* The same hook keeping owners in socket storage (Linux 5.11+): preferred. */
-static const char *const state_tp_btf_sk_progs[] = { "state_tp_btf_sk", NULL };
 static const char *const state_tracepoint_progs[] = { "state_tracepoint", NULL };
 static const char *const bind_fexit_progs[] = { "inet_bind_exit", "inet6_bind_exit", NULL };
 static const char *const bind_syscall_progs[] = { "bind_enter", "bind_exit", NULL };
@@ -180,20 +178,13 @@ static int probe_feature(struct pw_loader *loader, const struct pw_options *opts
 static int choose_state_hook(struct pw_loader *loader, const struct pw_options *opts, char *err,
 			     size_t err_len)
 {
-	int tp_btf_err = 0, tracepoint_err, sk_err;
+	int tp_btf_err = 0, tracepoint_err;
 
 	loader->state_hook = opts->state_hook;
 	if (loader->state_hook != PW_STATE_HOOK_TRACEPOINT) {
 		tp_btf_err = probe_feature(loader, opts, PW_FEATURE_TP_BTF, state_tp_btf_progs);
 		if (!tp_btf_err) {
 			loader->state_hook = PW_STATE_HOOK_TP_BTF;
-			sk_err = probe_feature(loader, opts, PW_FEATURE_SK_STORAGE, state_tp_btf_sk_progs);
-			loader->state_sk_storage = !sk_err;
-			if (sk_err && opts->verbose)
-				fprintf(stderr,
-					"portwarden: socket storage unavailable on tp_btf (%s), "
-					"keeping socket owners in a hash map\n",
-					strerror(-sk_err));
 			return 0;
 		}
 		if (loader->state_hook == PW_STATE_HOOK_TP_BTF && is_permission_error(tp_btf_err)) {
@@ -365,9 +356,8 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 		goto cleanup;
 
 	if (opts->classes & (PW_CLASS_STATE | PW_CLASS_LISTEN))
-		lists[n++] = loader->state_hook != PW_STATE_HOOK_TP_BTF ? state_tracepoint_progs
-			     : loader->state_sk_storage		  ? state_tp_btf_sk_progs
-								  : state_tp_btf_progs;
+		lists[n++] = loader->state_hook == PW_STATE_HOOK_TP_BTF ? state_tp_btf_progs
+									: state_tracepoint_progs;
 	if (opts->classes & PW_CLASS_BIND)
 		lists[n++] = loader->bind_hook == PW_BIND_HOOK_FEXIT ? bind_fexit_progs
 								     : bind_syscall_progs;

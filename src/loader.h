@@ -20,7 +20,6 @@ struct pw_loader {
 	int n_links;
 	int cgroup_fd;
 	enum pw_state_hook state_hook; /* the active one, never AUTO once started */
-	bool state_sk_storage;         /* tp_btf keeps socket owners in socket storage */
 	enum pw_bind_hook bind_hook;
 	bool cookies_at_create; /* cgroup sock_create program attached */
 	bool binds_outside_syscall; /* cgroup post_bind programs attached (io_uring binds) */

@@ -217,7 +217,6 @@ static const struct {
 	{ "fexit", PW_FEATURE_FEXIT },
 	{ "post_bind", PW_FEATURE_POST_BIND },
 	{ "sock_create", PW_FEATURE_SOCK_CREATE },
-	{ "sk_storage", PW_FEATURE_SK_STORAGE },
 };
 
 /* "tp_btf,fexit" -> the feature bits; 0, or -EINVAL naming the bad word. */
@@ -236,7 +235,7 @@ static int parse_features(const char *text, uint32_t *out, char *err, size_t err
 		if (i == sizeof(feature_names) / sizeof(feature_names[0]))
 			return fail(err, err_len,
 				    "--pretend-missing: '%.*s' is not one of btf, tp_btf, tracepoint, "
-				    "fexit, post_bind, sock_create, sk_storage",
+				    "fexit, post_bind, sock_create",
 				    (int)len, word);
 		*out |= feature_names[i].bit;
 		word += len;

@@ -28,7 +28,6 @@ enum pw_feature {
 	PW_FEATURE_FEXIT = 1 << 3,       /* fexit on inet_bind / inet6_bind */
 	PW_FEATURE_POST_BIND = 1 << 4,   /* cgroup post_bind4/6 */
 	PW_FEATURE_SOCK_CREATE = 1 << 5, /* cgroup sock_create (cookies at creation) */
-	PW_FEATURE_SK_STORAGE = 1 << 6,  /* socket storage from tp_btf programs */
 };
 
 struct pw_port_range {

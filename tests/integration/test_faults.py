@@ -135,16 +135,6 @@ def test_without_tp_btf_auto_falls_back_to_the_tracepoint(tracers):
     assert len(states) == 10 * 1 + 2 and {e["hook"] for e in states} == {"tracepoint"}
 
 
-def test_without_socket_storage_tp_btf_keeps_owners_in_a_hash(tracers):
-    port = free_port()
-    tracer = tracers("-v", "--port", str(port), "--pretend-missing", "sk_storage")
-    traced_connection(tracer, port, "pw-nostorage")
-    assert any("socket storage unavailable on tp_btf" in l for l in tracer.stderr_lines)
-    states = [e for e in socket_events(tracer.events()) if e["type"] == "state"]
-    assert len(states) == 10 * 1 + 2 and {e["hook"] for e in states} == {"tp_btf"}
-    assert "pw-nostorage" in {e["process"]["comm"] for e in states}
-
-
 def test_without_cgroup_hooks_binds_still_come_from_the_syscall(tracers):
     port = free_port()
     # post_bind is the syscall hook's companion (fexit needs none): force it.
