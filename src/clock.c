@@ -2,6 +2,7 @@
 /* Clock offset between the kernel's event timestamps and the wall clock. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include "clock.h"
 
@@ -59,13 +60,22 @@ static int split(uint64_t epoch_ns, int utc, struct tm *tm, uint32_t *frac_ns)
 	return 0;
 }
 
-/* Write v as exactly width decimal digits, zero-padded. */
+/* Write v as exactly width decimal digits, zero-padded, two per division:
+ * the timestamp is written once per event. */
 static void put_digits(char *out, uint32_t v, int width)
 {
-	while (width-- > 0) {
-		out[width] = (char)('0' + v % 10);
-		v /= 10;
+	static const char pairs[201] =
+		"0001020304050607080910111213141516171819202122232425262728293031323334353637383940"
+		"4142434445464748495051525354555657585960616263646566676869707172737475767778798081"
+		"828384858687888990919293949596979899";
+
+	while (width >= 2) {
+		width -= 2;
+		memcpy(out + width, pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
+	if (width)
+		out[0] = (char)('0' + v % 10);
 }
 
 /* The proleptic Gregorian date of a day count since 1970-01-01. Counted

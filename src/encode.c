@@ -84,10 +84,13 @@ static bool event_is_close(const struct pw_event *ev)
  * gathered and measured first, the worst case of the whole line is reserved
  * once, and the writing below checks no room. */
 
-/* A string of the line and its length; s NULL is written as null. */
+/* A string of the line and its length; s NULL is written as null. name:
+ * one of this program's own words (names.c, action.c, addr.c), printable
+ * ASCII without '"' or '\\' (test_names checks every one), copied as it is. */
 struct text {
 	const char *s;
 	size_t n;
+	bool name;
 };
 
 enum line_text {
@@ -118,6 +121,12 @@ static void set_text(struct line *l, enum line_text i, const char *s)
 	l->t[i].n = s ? strlen(s) : 0;
 }
 
+static void set_name(struct line *l, enum line_text i, const char *s)
+{
+	set_text(l, i, s);
+	l->t[i].name = true;
+}
+
 /* Worst case of the line's texts, escaped and quoted ("null" is 4). */
 static size_t line_text_room(const struct line *l)
 {
@@ -139,15 +148,37 @@ static inline char *put_bytes(char *p, const char *s, size_t n)
 	return p + n;
 }
 
+/* "00" to "99": numbers are written two digits per division. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 static inline char *put_uint(char *p, uint64_t v)
 {
-	char digits[20], *end = digits + sizeof(digits), *q = end;
+	uint64_t limit = 10;
+	char *end = p + 1;
 
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return put_bytes(p, q, (size_t)(end - q));
+	/* Count the digits, then write them backwards in place: no copy. */
+	while (v >= limit && end < p + 19) {
+		end++;
+		limit *= 10;
+	}
+	if (v >= limit)
+		end++; /* the twentieth digit: limit would overflow */
+	p = end;
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return end;
 }
 
 static inline char *put_int(char *p, int64_t v)
@@ -177,6 +208,12 @@ static inline char *put_text(char *p, struct text t)
 {
 	if (!t.s)
 		return put_bytes(p, "null", 4);
+	if (t.name) {
+		*p++ = '"';
+		p = put_bytes(p, t.s, t.n);
+		*p++ = '"';
+		return p;
+	}
 	return put_string_n(p, t.s, t.n);
 }
 
@@ -186,41 +223,41 @@ static void gather_socket(struct line *l, const struct pw_record *rec)
 	const struct pw_event *ev = rec->ev;
 	bool snapshot = record_is_snapshot(rec);
 
-	set_text(l, T_ACTION, record_action(rec));
+	set_name(l, T_ACTION, record_action(rec));
 	set_text(l, T_USER, rec->proc.user);
 	set_text(l, T_EXE, rec->proc.exe);
 	set_text(l, T_CMDLINE, rec->proc.cmdline);
 	set_text(l, T_CGROUP, rec->proc.cgroup);
 	set_text(l, T_CONTAINER, rec->proc.container_id);
-	set_text(l, T_ATTRIBUTION, pw_attribution_name(ev->attribution));
-	set_text(l, T_TRANSPORT, pw_transport_name(ev->protocol));
-	set_text(l, T_FAMILY, pw_family_name(ev->family));
+	set_name(l, T_ATTRIBUTION, pw_attribution_name(ev->attribution));
+	set_name(l, T_TRANSPORT, pw_transport_name(ev->protocol));
+	set_name(l, T_FAMILY, pw_family_name(ev->family));
 	l->local_present = pw_addr_format(ev->family, ev->saddr, l->local_ip, sizeof(l->local_ip)) == 0;
 	if (l->local_present) {
 		/* Port 0: not assigned yet (a connect before the kernel picks
 		 * the ephemeral port), so no range and no service. */
-		set_text(l, T_LOCAL_CATEGORY, ev->sport ? pw_port_category(ev->sport) : NULL);
+		set_name(l, T_LOCAL_CATEGORY, ev->sport ? pw_port_category(ev->sport) : NULL);
 		set_text(l, T_LOCAL_SERVICE, ev->sport ? rec->local_service : NULL);
-		set_text(l, T_LOCAL_SCOPE, pw_addr_scope(ev->family, ev->saddr));
+		set_name(l, T_LOCAL_SCOPE, pw_addr_scope(ev->family, ev->saddr));
 	}
 	l->remote_present = (ev->dport != 0 || !pw_addr_is_unspecified(ev->family, ev->daddr)) &&
 			    pw_addr_format(ev->family, ev->daddr, l->remote_ip, sizeof(l->remote_ip)) == 0;
 	if (l->remote_present) {
-		set_text(l, T_REMOTE_CATEGORY, ev->dport ? pw_port_category(ev->dport) : NULL);
+		set_name(l, T_REMOTE_CATEGORY, ev->dport ? pw_port_category(ev->dport) : NULL);
 		set_text(l, T_REMOTE_SERVICE, ev->dport ? rec->remote_service : NULL);
 	}
-	set_text(l, T_DIRECTION, pw_direction_name(ev->direction));
-	set_text(l, T_HOOK, snapshot ? "sock_diag" : pw_hook_name(ev->hook));
+	set_name(l, T_DIRECTION, pw_direction_name(ev->direction));
+	set_name(l, T_HOOK, snapshot ? "sock_diag" : pw_hook_name(ev->hook));
 	if (ev->type == PW_EVENT_STATE && ev->protocol == IPPROTO_TCP) {
 		if (snapshot) {
-			set_text(l, T_STATE, pw_tcp_state_name(ev->new_state));
+			set_name(l, T_STATE, pw_tcp_state_name(ev->new_state));
 		} else {
-			set_text(l, T_OLD_STATE, pw_tcp_state_name(ev->old_state));
-			set_text(l, T_NEW_STATE, pw_tcp_state_name(ev->new_state));
+			set_name(l, T_OLD_STATE, pw_tcp_state_name(ev->old_state));
+			set_name(l, T_NEW_STATE, pw_tcp_state_name(ev->new_state));
 		}
 	}
 	if (ev->type == PW_EVENT_BIND)
-		set_text(l, T_ERROR, ev->bind_errno ? pw_errno_name(ev->bind_errno) : NULL);
+		set_name(l, T_ERROR, ev->bind_errno ? pw_errno_name(ev->bind_errno) : NULL);
 }
 
 static char *json_process(char *p, const struct line *l, const struct pw_task *t)
@@ -377,7 +414,7 @@ int pw_encode_json(struct pw_buf *out, const struct pw_record *rec)
 	if (pw_format_rfc3339(rec->time_ns, l.time, sizeof(l.time)))
 		return -EINVAL;
 	set_text(&l, T_HOST, rec->host);
-	set_text(&l, T_TYPE, record_type_name(rec->type));
+	set_name(&l, T_TYPE, record_type_name(rec->type));
 	socket_event = rec->type != PW_REC_LOSS && rec->type != PW_REC_STATS;
 	if (rec->type == PW_REC_LOSS)
 		set_text(&l, T_LOSS_REASON, rec->loss.reason);

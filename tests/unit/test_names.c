@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include "action.h"
+#include "addr.h"
 #include "names.h"
 #include "portwarden.h"
 
@@ -195,6 +197,53 @@ static void test_port_category_boundaries(void **state)
 	}
 }
 
+/* The JSON encoder copies these words without escaping them: each must be
+ * printable ASCII without '"' or '\\', for every input. */
+static void assert_plain_name(const char *s)
+{
+	const unsigned char *c;
+
+	if (!s)
+		return;
+	assert_true(*s != '\0');
+	for (c = (const unsigned char *)s; *c; c++)
+		assert_true(*c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\');
+}
+
+static void test_every_name_is_plain_ascii(void **state)
+{
+	static const uint8_t loopback[16] = { 127, 0, 0, 1 }, any[16] = { 0 };
+	static const uint8_t other[16] = { 10, 1, 2, 3 };
+	struct pw_event ev = { 0 };
+	long v;
+
+	(void)state;
+	for (v = 0; v <= 0xffff; v++) {
+		assert_plain_name(pw_tcp_state_name((unsigned int)v));
+		assert_plain_name(pw_attribution_name((unsigned int)v));
+		assert_plain_name(pw_direction_name((unsigned int)v));
+		assert_plain_name(pw_family_name((uint16_t)v));
+		assert_plain_name(pw_port_category((uint16_t)v));
+		assert_plain_name(pw_addr_scope((uint16_t)v, loopback));
+		assert_plain_name(pw_addr_scope((uint16_t)v, any));
+		assert_plain_name(pw_addr_scope((uint16_t)v, other));
+	}
+	for (v = 0; v <= 0xff; v++) {
+		assert_plain_name(pw_transport_name((uint8_t)v));
+		assert_plain_name(pw_hook_name((uint8_t)v));
+	}
+	for (v = -70000; v <= 70000; v++)
+		assert_plain_name(pw_errno_name((int)v));
+	for (v = 0; v <= PW_ACTION_UNKNOWN + 1; v++)
+		assert_plain_name(pw_action_name((enum pw_action)v));
+	for (v = 0; v <= 0xff; v++) {
+		ev.type = (uint8_t)v;
+		ev.old_state = (uint8_t)(v % 16);
+		ev.new_state = (uint8_t)(v / 16);
+		assert_plain_name(pw_action_name(pw_action_of(&ev)));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_family_names),
 		cmocka_unit_test(test_transport_names),
 		cmocka_unit_test(test_port_category_boundaries),
+		cmocka_unit_test(test_every_name_is_plain_ascii),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
