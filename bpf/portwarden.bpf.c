@@ -318,14 +318,28 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 	ev->attribution = PW_ATTR_CURRENT;
 }
 
-static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
+/* btf: sk is BTF-typed (tp_btf), so the kernel's cast to a tcp_sock gives
+ * plain loads instead of one helper read per field (Linux 5.9+: an older
+ * kernel fails the tp_btf probe and runs the tracepoint hook). */
+static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, bool btf)
 {
 	__u64 sk_key = (__u64)sk;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
-
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
-	__u64 received = BPF_CORE_READ(tp, bytes_received);
 	__u8 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	__u64 acked, received;
+	bool all_acked;
+
+	if (btf) {
+		struct tcp_sock *btp = bpf_skc_to_tcp_sock(sk);
+
+		acked = btp ? btp->bytes_acked : 0;
+		received = btp ? btp->bytes_received : 0;
+		all_acked = btp && btp->snd_una == btp->write_seq;
+	} else {
+		acked = BPF_CORE_READ(tp, bytes_acked);
+		received = BPF_CORE_READ(tp, bytes_received);
+		all_acked = BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
+	}
 
 	/* The kernel counts sequence space: an acknowledged SYN (active opens
 	 * only: a passive child starts past it) and FIN each add one. Report
@@ -334,8 +348,7 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
 	 * the state change). */
 	if (ev->direction == PW_DIR_OUTBOUND && acked)
 		acked--;
-	if ((shutdown & SEND_SHUTDOWN) && acked &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+	if ((shutdown & SEND_SHUTDOWN) && acked && all_acked)
 		acked--;
 	if ((shutdown & RCV_SHUTDOWN) && received)
 		received--;
@@ -417,7 +430,7 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 		ev->sock_cookie = cookie;
 	attribute_state(ev, sk, now);
 	if (new == PW_TCP_CLOSE)
-		forget_closed(ev, sk);
+		forget_closed(ev, sk, hook == PW_HOOK_STATE_TP_BTF);
 	event_finish(ev, in_ring);
 	return 0;
 }
