@@ -154,18 +154,27 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* Decimal digits of v: log10 from the bit length (1233/4096 is just above
+ * log10(2)), corrected by one comparison. */
+static inline int decimal_digits(uint64_t v)
+{
+	static const uint64_t powers[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+		10000000000000000000ull,
+	};
+	int log = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+
+	return v ? log + (v >= powers[log]) : 1;
+}
+
 static inline char *put_uint(char *p, uint64_t v)
 {
-	uint64_t limit = 10;
-	char *end = p + 1;
-
 	/* Count the digits, then write them backwards in place: no copy. */
-	while (v >= limit && end < p + 19) {
-		end++;
-		limit *= 10;
-	}
-	if (v >= limit)
-		end++; /* the twentieth digit: limit would overflow */
+	char *end = p + decimal_digits(v);
+
 	p = end;
 	while (v >= 100) {
 		p -= 2;
