@@ -191,7 +191,7 @@ soak: $(BIN) check-root
 
 # The integration suite again on Debian's 6.1 kernel under qemu; not part of
 # `make test` (see docs/vmtest.md). VMTEST_ARGS="--kernel PKG" picks another.
-vmtest: $(BIN) check-root
+vmtest: $(BIN) $(TEST_HELPERS) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) VMTEST_DIR=$(abspath $(OUTPUT))/vmtest scripts/vmtest.sh $(VMTEST_ARGS)
 
 test: test-deps
