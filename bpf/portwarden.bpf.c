@@ -104,8 +104,8 @@ struct {
 } scratch SEC(".maps");
 
 /* LISTEN>SYN_RECV of a passively opened socket, held back until the socket's
- * next state change. Before Linux 6.9 or so (seen on 6.1) inet_csk_clone_lock()
- * sets the child's state while the child is still a copy of the listener: no
+ * next state change. Older kernels (6.1; not 6.18) set the child's state in
+ * inet_csk_clone_lock() while the child is still a copy of the listener: no
  * peer address or port yet, and the listener's cookie until the request's is
  * copied in. The next change (SYN_RECV>ESTABLISHED, or >CLOSE on failure)
  * shows the child's own tuple and cookie, which the held event then takes,
