@@ -103,6 +103,22 @@ struct {
 	__type(value, struct pw_event);
 } scratch SEC(".maps");
 
+/* LISTEN>SYN_RECV of a passively opened socket, held back until the socket's
+ * next state change. Older kernels (6.1; not 6.18) set the child's state in
+ * inet_csk_clone_lock() while the child is still a copy of the listener: no
+ * peer address or port yet, and the listener's cookie until the request's is
+ * copied in. The next change (SYN_RECV>ESTABLISHED, or >CLOSE on failure)
+ * shows the child's own tuple and cookie, which the held event then takes,
+ * keeping its own time. Entries live for one handshake at most. */
+#define PW_SYN_RECV_HELD_ENTRIES 4096
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_SYN_RECV_HELD_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct pw_event);
+} syn_recv_held SEC(".maps");
+
 static __always_inline void count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &counter);
@@ -324,6 +340,26 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk)
 	}
 }
 
+/* Send a held LISTEN>SYN_RECV event of sk before ev, sk's next change, with
+ * the tuple and cookie that ev has read. */
+static __always_inline void release_syn_recv(const struct pw_event *ev, struct sock *sk)
+{
+	__u64 sk_key = (__u64)sk;
+	struct pw_event *held = bpf_map_lookup_elem(&syn_recv_held, &sk_key);
+
+	if (!held)
+		return;
+	held->family = ev->family;
+	held->sport = ev->sport;
+	held->dport = ev->dport;
+	__builtin_memcpy(held->saddr, ev->saddr, PW_ADDR_LEN);
+	__builtin_memcpy(held->daddr, ev->daddr, PW_ADDR_LEN);
+	held->netns = ev->netns;
+	held->sock_cookie = ev->sock_cookie;
+	submit(held);
+	bpf_map_delete_elem(&syn_recv_held, &sk_key);
+}
+
 static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 hook,
 					__u64 cookie)
 {
@@ -359,9 +395,18 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 		return 0;
 	if (cookie)
 		ev->sock_cookie = cookie;
+	if (old == PW_TCP_SYN_RECV)
+		release_syn_recv(ev, sk);
 	attribute_state(ev, sk, now);
 	if (new == PW_TCP_CLOSE)
 		forget_closed(ev, sk);
+	if (old == PW_TCP_LISTEN && new == PW_TCP_SYN_RECV && !ev->dport) {
+		__u64 sk_key = (__u64)sk;
+
+		/* Not yet the child's own tuple: see syn_recv_held. */
+		bpf_map_update_elem(&syn_recv_held, &sk_key, ev, BPF_ANY);
+		return 0;
+	}
 	submit(ev);
 	return 0;
 }

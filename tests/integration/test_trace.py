@@ -26,7 +26,10 @@ CHILD_ACTIONS = ["transition", "accepted", "transition", "transition", "close"]
 def run_conversation(tracers, family, state_hook, send=1000, reply=500):
     port = free_port()
     tracer = tracers("--port", str(port), "--state-hook", state_hook, "--states-only")
-    server = Peer("server", "--family", family, "--port", port, "--reply", reply,
+    # Asking for the accepted socket's cookie assigns one; a tp_btf program
+    # has already had it assigned, a plain tracepoint program cannot.
+    cookie = ["--say-cookie"] if state_hook == "tp_btf" else []
+    server = Peer("server", "--family", family, "--port", port, "--reply", reply, *cookie,
                   comm="pw-server")
     server.expect("listening")
     client = Peer("client", "--family", family, "--port", port, "--send", send,
@@ -66,6 +69,17 @@ def test_tcp_conversation_every_state_with_its_owner(tracers, family, state_hook
     listener = socket_where(lambda e: e["action"] == "listen_close")
     child = socket_where(lambda e: e["local"]["port"] == port and e["remote"]["port"] == client_port)
     csock = socket_where(lambda e: e["local"]["port"] == client_port)
+
+    # The passive open is the accepted socket's own event on every kernel,
+    # with its tuple and cookie (6.1 sets SYN_RECV while the new socket is
+    # still a copy of the listener: the tracer holds the event back).
+    syn_recv = child[0]
+    assert transitions([syn_recv]) == [("LISTEN", "SYN_RECV")], child
+    assert syn_recv["remote"]["port"] == client_port and syn_recv["remote"]["ip"] == ip
+    assert syn_recv["sock_cookie"] != listener[0]["sock_cookie"]
+    if state_hook == "tp_btf":
+        assert syn_recv["sock_cookie"] == int(server.said["cookie"])
+    assert syn_recv["time"] <= child[1]["time"]
 
     cookies = [{e["sock_cookie"] for e in evs} for evs in (listener, child, csock)]
     if state_hook == "tracepoint":
