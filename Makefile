@@ -191,7 +191,11 @@ soak: $(BIN) check-root
 
 # The integration suite again on Debian's 6.1 kernel under qemu; not part of
 # `make test` (see docs/vmtest.md). VMTEST_ARGS="--kernel PKG" picks another.
-vmtest: $(BIN) check-root
+# Unattended from a fresh clone: build packages first, then the binary and
+# the test helpers the guest runs; the script installs qemu and debootstrap.
+vmtest: check-root
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory $(BIN) $(TEST_HELPERS)
 	$(Q)PORTWARDEN=$(abspath $(BIN)) VMTEST_DIR=$(abspath $(OUTPUT))/vmtest scripts/vmtest.sh $(VMTEST_ARGS)
 
 # `sudo make test` is what CI runs (.ci/run): build, unit tests, the

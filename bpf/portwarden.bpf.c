@@ -103,6 +103,22 @@ struct {
 	__type(value, struct pw_event);
 } scratch SEC(".maps");
 
+/* LISTEN>SYN_RECV of a passively opened socket, held back until the socket's
+ * next state change. Older kernels (6.1; not 6.18) set the child's state in
+ * inet_csk_clone_lock() while the child is still a copy of the listener: no
+ * peer address or port yet, and the listener's cookie until the request's is
+ * copied in. The next change (SYN_RECV>ESTABLISHED, or >CLOSE on failure)
+ * shows the child's own tuple and cookie, which the held event then takes,
+ * keeping its own time. Entries live for one handshake at most. */
+#define PW_SYN_RECV_HELD_ENTRIES 4096
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_SYN_RECV_HELD_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct pw_event);
+} syn_recv_held SEC(".maps");
+
 static __always_inline void count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &counter);
@@ -191,6 +207,25 @@ static __always_inline void event_finish(struct pw_event *ev, bool in_ring)
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(ev, flags);
+}
+
+/* Deliver an event built outside the ring (a held one): filtered, then
+ * copied in. */
+static __always_inline void submit(struct pw_event *ev)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (!event_wanted(ev)) {
+		count(PW_COUNTER_FILTERED);
+		return;
+	}
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags)) {
+		count(PW_COUNTER_DROPPED);
+		return;
+	}
+	count(PW_COUNTER_EVENTS);
 }
 
 static __always_inline void listener_key_of(struct listener_key *key, const struct pw_event *ev)
@@ -389,12 +424,30 @@ static __always_inline bool state_ports_wanted(struct sock *sk)
 	return port_wanted(sport) || port_wanted(dport);
 }
 
+/* Send a held LISTEN>SYN_RECV event of sk (held, its syn_recv_held entry)
+ * before ev, sk's next change, with the tuple and cookie that ev has read. */
+static __always_inline void release_syn_recv(struct pw_event *held, const struct pw_event *ev,
+					     struct sock *sk)
+{
+	__u64 sk_key = (__u64)sk;
+
+	held->family = ev->family;
+	held->sport = ev->sport;
+	held->dport = ev->dport;
+	__builtin_memcpy(held->saddr, ev->saddr, PW_ADDR_LEN);
+	__builtin_memcpy(held->daddr, ev->daddr, PW_ADDR_LEN);
+	held->netns = ev->netns;
+	held->sock_cookie = ev->sock_cookie;
+	submit(held);
+	bpf_map_delete_elem(&syn_recv_held, &sk_key);
+}
+
 static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 hook,
 					__u64 cookie)
 {
-	struct pw_event *ev;
-	bool in_ring;
-	__u64 now;
+	struct pw_event *ev, *held = NULL;
+	__u64 now, sk_key = (__u64)sk;
+	bool in_ring, hold;
 
 	if (!(class_mask & PW_CLASS_STATE)) {
 		/* Listen-only watch: skip everything else before any map work. */
@@ -408,7 +461,16 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 		return 0;
 	if (!state_family_wanted(sk))
 		return 0;
-	ev = event_start(PW_EVENT_STATE, state_ports_wanted(sk), &in_ring);
+	/* A LISTEN>SYN_RECV without the peer's port yet is held back (see
+	 * syn_recv_held): built in the scratch slot, which a map update can
+	 * copy on every kernel, never in the ring. */
+	hold = old == PW_TCP_LISTEN && new == PW_TCP_SYN_RECV &&
+	       !BPF_CORE_READ(sk, __sk_common.skc_dport);
+	/* A held event goes out first, so the change that releases it is
+	 * built outside the ring too and copied in after it. */
+	if (old == PW_TCP_SYN_RECV)
+		held = bpf_map_lookup_elem(&syn_recv_held, &sk_key);
+	ev = event_start(PW_EVENT_STATE, !hold && !held && state_ports_wanted(sk), &in_ring);
 	if (!ev)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -428,10 +490,20 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	}
 	if (cookie)
 		ev->sock_cookie = cookie;
+	if (held)
+		release_syn_recv(held, ev, sk);
 	attribute_state(ev, sk, now);
 	if (new == PW_TCP_CLOSE)
 		forget_closed(ev, sk, hook == PW_HOOK_STATE_TP_BTF);
-	event_finish(ev, in_ring);
+	if (hold) {
+		/* Not yet the child's own tuple: see syn_recv_held. */
+		bpf_map_update_elem(&syn_recv_held, &sk_key, ev, BPF_ANY);
+		return 0;
+	}
+	if (held)
+		submit(ev);
+	else
+		event_finish(ev, in_ring);
 	return 0;
 }
 

@@ -77,6 +77,16 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+		</dev/null >/dev/null
+}
+
+apt_update() {
+	say "apt-get update"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+}
+
 check_host() {
 	local missing="" pair
 	[ "$(id -u)" = 0 ] || die "building the guest root filesystem needs root: run 'sudo make vmtest'"
@@ -85,9 +95,10 @@ check_host() {
 	done
 	if [ -n "$missing" ]; then
 		say "installing$missing"
+		# A fresh machine may have no (or stale) package lists: update once.
 		# shellcheck disable=SC2086 # a list of packages
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
-			>/dev/null || die "cannot install$missing"
+		apt_install $missing || { apt_update && apt_install $missing; } ||
+			die "cannot install$missing"
 	fi
 	[ -x "$binary" ] || die "no $binary: run 'make' first"
 	[ -d "$repo/tests/integration" ] || die "no tests/integration to run"
@@ -193,8 +204,11 @@ build_payload_cpio() {
 	mkdir -p "$stage/vmtest" "$stage/repo/build"
 	install -m 0755 "$repo/scripts/vmtest/guest-init.sh" "$stage/vmtest/init"
 	[ -z "$exec_cmd" ] || printf '%s\n' "$exec_cmd" >"$stage/vmtest/exec"
-	if [ -d "$repo/.git" ] && command -v git >/dev/null 2>&1; then
-		(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+	# .git is a file in a worktree; safe.directory: a clone owned by another
+	# user than root (CI) is still read.
+	if command -v git >/dev/null 2>&1 &&
+		git -c safe.directory='*' -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$repo" && git -c safe.directory='*' ls-files -z --cached --others --exclude-standard |
 			grep -zv '^build/' | cpio -0 -pdm --quiet "$stage/repo" 2>/dev/null) || true
 	else
 		(cd "$repo" && find Makefile include src bpf tests docs scripts -print0 2>/dev/null |
@@ -272,6 +286,7 @@ check_host
 mkdir -p "$out"
 mirror=${VMTEST_MIRROR:-$(host_mirror)}
 [ -n "$kernel_pkg" ] || kernel_pkg=$(newest_61_kernel) ||
+	{ apt_update && kernel_pkg=$(newest_61_kernel); } ||
 	die "no linux-image-6.1.0-*-cloud-amd64-unsigned package in apt's lists (apt-get update?)"
 fetch_kernel
 # This kernel's run: payload, initrd, console log, report and summary.

@@ -5,7 +5,9 @@
  *
  *   uring_listen PORT     prints "pid N", "bound PORT", "listening PORT",
  *                         then holds the socket until stdin reaches EOF.
- * Exit 77 when the kernel lacks these io_uring operations. */
+ * Exit 77, saying why on stderr, when the kernel lacks these io_uring
+ * operations: the ring's own probe (IORING_REGISTER_PROBE) says which it
+ * has. Where the probe says they exist, any error of theirs is a failure. */
 #include <errno.h>
 #include <linux/io_uring.h>
 #include <netinet/in.h>
@@ -20,6 +22,9 @@
 #define OP_BIND 56   /* IORING_OP_BIND, newer than these headers may be */
 #define OP_LISTEN 57 /* IORING_OP_LISTEN */
 #define EXIT_UNSUPPORTED 77
+#define PROBE_OPS 256
+
+enum op_support { OP_UNKNOWN, OP_MISSING, OP_PRESENT };
 
 struct ring {
 	int fd;
@@ -55,6 +60,27 @@ static int ring_open(struct ring *r)
 	return 0;
 }
 
+/* What the kernel says of an io_uring opcode; OP_UNKNOWN when it cannot
+ * say (no IORING_REGISTER_PROBE, before Linux 5.6). */
+static enum op_support ring_supports(const struct ring *r, unsigned opcode)
+{
+	struct io_uring_probe *probe;
+	enum op_support support = OP_UNKNOWN;
+
+	probe = calloc(1, sizeof(*probe) + PROBE_OPS * sizeof(struct io_uring_probe_op));
+	if (!probe)
+		return OP_UNKNOWN;
+	if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_PROBE, probe, PROBE_OPS) == 0) {
+		if (opcode <= probe->last_op && opcode < probe->ops_len &&
+		    (probe->ops[opcode].flags & IO_URING_OP_SUPPORTED))
+			support = OP_PRESENT;
+		else
+			support = OP_MISSING;
+	}
+	free(probe);
+	return support;
+}
+
 /* Submit one operation and wait for its result (the cqe's res). */
 static int ring_run(struct ring *r, const struct io_uring_sqe *op)
 {
@@ -80,6 +106,7 @@ int main(int argc, char **argv)
 	socklen_t len = sizeof(addr);
 	struct io_uring_sqe op;
 	struct ring ring;
+	enum op_support bind_support, listen_support;
 	char buf[64];
 	int fd, res;
 
@@ -96,13 +123,20 @@ int main(int argc, char **argv)
 		perror("uring_listen: setup");
 		return 1;
 	}
+	bind_support = ring_supports(&ring, OP_BIND);
+	listen_support = ring_supports(&ring, OP_LISTEN);
+	if (bind_support == OP_MISSING || listen_support == OP_MISSING) {
+		fprintf(stderr, "io_uring probe: this kernel lacks IORING_OP_%s (Linux 6.11+)\n",
+			bind_support == OP_MISSING ? "BIND" : "LISTEN");
+		return EXIT_UNSUPPORTED;
+	}
 	memset(&op, 0, sizeof(op));
 	op.opcode = OP_BIND;
 	op.fd = fd;
 	op.addr = (unsigned long)&addr;
 	op.addr2 = sizeof(addr);
 	res = ring_run(&ring, &op);
-	if (res == -EINVAL || res == -EOPNOTSUPP) {
+	if (bind_support == OP_UNKNOWN && (res == -EINVAL || res == -EOPNOTSUPP)) {
 		fprintf(stderr, "uring_listen: this kernel has no IORING_OP_BIND (%s)\n", strerror(-res));
 		return EXIT_UNSUPPORTED;
 	}

@@ -7,9 +7,10 @@ stdin before it starts, so a tracer can be started with --pid first.
     peer.py [--comm NAME] [--wait] ROLE [options]
 
 Roles:
-    server  --family 4|6 --port P [--reply N] [--accepts K]
+    server  --family 4|6 --port P [--reply N] [--accepts K] [--say-cookie]
             listen, accept K connections one by one, read each until EOF,
             send N bytes back, close it; close the listener, exit.
+            --say-cookie: print "cookie N", each accepted socket's SO_COOKIE.
     client  --family 4|6 --port P [--send N] [--exit-now]
             connect, send N bytes, shut down writing, read until EOF, close.
             --exit-now: exit right after connect, leaving the kernel to close.
@@ -26,6 +27,7 @@ import socket
 import sys
 
 PR_SET_NAME = 15
+SO_COOKIE = getattr(socket, "SO_COOKIE", 57)
 
 
 def set_comm(name):
@@ -56,6 +58,11 @@ def read_all(conn):
         total += len(chunk)
 
 
+def socket_cookie(sock):
+    """The kernel's cookie of sock (SO_COOKIE; asking assigns one)."""
+    return int.from_bytes(sock.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8), sys.byteorder)
+
+
 def run_server(args):
     family = family_of(args.family)
     listener = socket.socket(family, socket.SOCK_STREAM)
@@ -65,6 +72,8 @@ def run_server(args):
     say("listening", listener.getsockname()[1])
     for _ in range(args.accepts):
         conn, _peer = listener.accept()
+        if args.say_cookie:
+            say("cookie", socket_cookie(conn))
         say("received", read_all(conn))
         conn.sendall(b"r" * args.reply)
         conn.close()
@@ -128,6 +137,7 @@ def main():
     parser.add_argument("--reuseport", action="store_true")
     parser.add_argument("--hold", action="store_true")
     parser.add_argument("--listen", action="store_true")
+    parser.add_argument("--say-cookie", action="store_true")
     args = parser.parse_args()
     if args.comm:
         set_comm(args.comm)

@@ -37,8 +37,16 @@ def test_a_known_process_is_fully_annotated(tracers):
     assert tracer.wait_for(lambda e: e.get("action") == "listen_close")
     tracer.stop()
     mine = [e for e in socket_events(tracer.events()) if e["process"]["pid"] == server.pid]
-    assert [e["action"] for e in mine] == ["bind", "listen", "transition", "accepted",
-                                           "transition", "transition", "close", "listen_close"]
+    # Per socket, in the kernel's order; between the two sockets the order is
+    # the scheduler's (the listener may close before the accepted socket's
+    # last change), so it is not compared.
+    per_socket = {}
+    for e in mine:
+        per_socket.setdefault(e["sock_cookie"], []).append(e["action"])
+    assert None not in per_socket, mine
+    assert sorted(per_socket.values()) == [
+        ["bind", "listen", "listen_close"],
+        ["transition", "accepted", "transition", "transition", "close"]], per_socket
     for e in mine:
         p = e["process"]
         assert p["comm"] == "pw-annot"
