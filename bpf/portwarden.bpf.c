@@ -130,20 +130,31 @@ static __always_inline void count(__u32 counter)
 /* Where an event is built: straight in its ring record when it may be
  * delivered (no copy afterwards), else in the per-CPU scratch slot, so the
  * owner bookkeeping still runs when a filter already said no (to_ring
- * false) or the ring is full. *in_ring says which. */
-static __always_inline struct pw_event *event_start(__u32 type, bool to_ring, bool *in_ring)
+ * false) or the ring is full. *in_ring says which; NULL only when it is
+ * false. Callers test in_ring, never the record pointer again: 6.1's
+ * verifier cannot tell that a ring record once checked is not NULL and
+ * follows a path that leaks it. For the same reason in_ring is a value of
+ * its own (barrier_var), not the compiler's second test of the pointer. */
+static __always_inline struct pw_event *event_start(__u32 type, bool to_ring, __u32 *in_ring)
 {
 	struct pw_event *ev = NULL;
+	__u32 ring = 0;
 
 	if (to_ring)
 		ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	*in_ring = ev != NULL;
-	if (!ev)
-		ev = bpf_map_lookup_elem(&scratch, &type);
 	if (ev) {
-		__builtin_memset(ev, 0, sizeof(*ev));
-		ev->type = type;
+		ring = 1;
+	} else {
+		ev = bpf_map_lookup_elem(&scratch, &type);
+		if (!ev) {
+			*in_ring = 0;
+			return NULL;
+		}
 	}
+	barrier_var(ring);
+	*in_ring = ring;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
 	return ev;
 }
 
@@ -158,18 +169,22 @@ static __always_inline bool port_wanted(__u16 port)
 	return bits && (*bits >> (port & 63)) & 1;
 }
 
-/* In-kernel filters: what the user did not ask for never reaches the ring. */
+/* In-kernel filters: what the user did not ask for never reaches the ring.
+ * Map keys are copied to the stack first: ev may be a ring record, which
+ * older kernels (6.1) refuse as a map helper's key or value. */
 static __always_inline bool event_wanted(const struct pw_event *ev)
 {
-	if (ev->owner.pid == self_tgid)
+	__u32 pid = ev->owner.pid, uid = ev->owner.uid;
+
+	if (pid == self_tgid)
 		return false;
 	if (family_filter && ev->family != family_filter)
 		return false;
 	if (protocol_filter && ev->protocol != protocol_filter)
 		return false;
-	if (filter_by_pid && !bpf_map_lookup_elem(&filter_pids, &ev->owner.pid))
+	if (filter_by_pid && !bpf_map_lookup_elem(&filter_pids, &pid))
 		return false;
-	if (filter_by_uid && !bpf_map_lookup_elem(&filter_uids, &ev->owner.uid))
+	if (filter_by_uid && !bpf_map_lookup_elem(&filter_uids, &uid))
 		return false;
 	if (cgroup_filter && ev->owner.cgroup_id != cgroup_filter)
 		return false;
@@ -182,7 +197,7 @@ static __always_inline bool event_wanted(const struct pw_event *ev)
 /* Deliver an event built by event_start, or drop it. Wake the consumer only
  * when enough is queued; userspace also drains on a short timer, so a quiet
  * machine's events are not held back. */
-static __always_inline void event_finish(struct pw_event *ev, bool in_ring)
+static __always_inline void event_finish(struct pw_event *ev, __u32 in_ring)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP, *delivered;
 	__u32 key = PW_COUNTER_EVENTS;
@@ -320,10 +335,12 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 		remember_owner_at(known, sk_key, &ev->owner, PW_ATTR_SYSCALL, now, now,
 				  ev->direction);
 		if (new == PW_TCP_LISTEN) {
+			/* A copy: see event_wanted on ring records as map values. */
+			struct pw_task owner = ev->owner;
 			struct listener_key key;
 
 			listener_key_of(&key, ev);
-			bpf_map_update_elem(&listeners, &key, &ev->owner, BPF_ANY);
+			bpf_map_update_elem(&listeners, &key, &owner, BPF_ANY);
 		}
 		return;
 	}
@@ -447,7 +464,8 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 {
 	struct pw_event *ev, *held = NULL;
 	__u64 now, sk_key = (__u64)sk;
-	bool in_ring, hold;
+	__u32 in_ring;
+	bool hold;
 
 	if (!(class_mask & PW_CLASS_STATE)) {
 		/* Listen-only watch: skip everything else before any map work. */
@@ -471,7 +489,7 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	if (old == PW_TCP_SYN_RECV)
 		held = bpf_map_lookup_elem(&syn_recv_held, &sk_key);
 	ev = event_start(PW_EVENT_STATE, !hold && !held && state_ports_wanted(sk), &in_ring);
-	if (!ev)
+	if (!in_ring && !ev)
 		return 0;
 	now = bpf_ktime_get_ns();
 	ev->ts_ns = now;
@@ -496,8 +514,16 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	if (new == PW_TCP_CLOSE)
 		forget_closed(ev, sk, hook == PW_HOOK_STATE_TP_BTF);
 	if (hold) {
-		/* Not yet the child's own tuple: see syn_recv_held. */
-		bpf_map_update_elem(&syn_recv_held, &sk_key, ev, BPF_ANY);
+		/* Not yet the child's own tuple: see syn_recv_held. ev is the
+		 * scratch slot here; looked up again so the verifier sees a map
+		 * value (6.1 refuses a ring record as a map value). */
+		__u32 type = PW_EVENT_STATE;
+		struct pw_event *slot = bpf_map_lookup_elem(&scratch, &type);
+
+		if (in_ring)
+			bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+		else if (slot)
+			bpf_map_update_elem(&syn_recv_held, &sk_key, slot, BPF_ANY);
 		return 0;
 	}
 	if (held)
@@ -569,13 +595,13 @@ static __always_inline int emit_bind(struct sock *sk, __u16 requested_port, cons
 				     bool user, long ret, __u8 hook)
 {
 	struct pw_event *ev;
-	bool in_ring;
+	__u32 in_ring;
 	__u64 now;
 
 	if (!(class_mask & PW_CLASS_BIND) || !sk)
 		return 0;
 	ev = event_start(PW_EVENT_BIND, true, &in_ring);
-	if (!ev)
+	if (!in_ring && !ev)
 		return 0;
 	now = bpf_ktime_get_ns();
 	ev->ts_ns = now;
@@ -673,13 +699,13 @@ static __always_inline int post_bind(struct bpf_sock *ctx, bool v6)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct pw_event *ev;
-	bool in_ring;
+	__u32 in_ring;
 	__u32 ip6[4];
 
 	if (!(class_mask & PW_CLASS_BIND) || bpf_map_lookup_elem(&bind_calls, &pid_tgid))
 		return 1;
 	ev = event_start(PW_EVENT_BIND, true, &in_ring);
-	if (!ev)
+	if (!in_ring && !ev)
 		return 1;
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->hook = PW_HOOK_BIND_CGROUP;
