@@ -177,6 +177,31 @@ static void test_impossible_size_fails_and_sticks(void **state)
 	assert_false(b.failed);
 }
 
+/* pw_buf_reserve: room at the end, in place, for a caller that writes a
+ * whole line and then sets len; an impossible size fails and sticks. */
+static void test_reserve_gives_room_at_the_end(void **state)
+{
+	struct pw_buf b;
+	char *room;
+
+	(void)state;
+	pw_buf_init(&b);
+	assert_int_equal(pw_buf_puts(&b, "ab"), 0);
+	room = pw_buf_reserve(&b, 5000);
+	assert_non_null(room);
+	assert_ptr_equal(room, b.data + 2);
+	assert_true(b.cap - b.len > 5000);
+	memcpy(room, "cdefg", 5);
+	b.len += 5;
+	b.data[b.len] = '\0';
+	assert_string_equal(b.data, "abcdefg");
+	assert_null(pw_buf_reserve(&b, SIZE_MAX));
+	assert_true(b.failed);
+	assert_null(pw_buf_reserve(&b, 1));
+	assert_string_equal(b.data, "abcdefg");
+	pw_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_printf_larger_than_room),
 		cmocka_unit_test(test_reset_keeps_memory),
 		cmocka_unit_test(test_impossible_size_fails_and_sticks),
+		cmocka_unit_test(test_reserve_gives_room_at_the_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
