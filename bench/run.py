@@ -648,8 +648,8 @@ def targets(result):
         lost == 0)
     missed = sum((s.get("pw-file") or {}).get("kernel_missed_total", 0) +
                  (s.get("pw-devnull") or {}).get("kernel_missed_total", 0) for s in (s4, s6))
-    add("... and no state change skipped by the kernel (recursion misses, uncounted by "
-        "the tracer)", str(missed), missed == 0)
+    add("... and no state change skipped by the kernel (recursion misses; the tracer "
+        "reports them as kernel_skipped loss)", str(missed), missed == 0)
     bpf = ((pwf.get("bpf") or {}).get("inet_sock_set_state") or {}).get("ns_per_run") or {}
     floor = (((s4.get("floor-ring") or {}).get("bpf") or {}).get("inet_sock_set_state")
              or {}).get("ns_per_run") or {}
