@@ -1,11 +1,14 @@
 """The schema that every integration test validates output against must
 itself reject what the contract forbids; otherwise those checks prove nothing."""
 import copy
+import json
+import os
+import re
 
 import jsonschema
 import pytest
 
-from conftest import schema_validator
+from conftest import REPO, schema_validator, validate_events
 
 STATE = {
     "schema_version": 1, "seq": 7, "time": "2026-11-25T21:29:22.537692405Z", "host": "vm",
@@ -46,3 +49,13 @@ def test_a_real_state_event_is_valid():
 def test_the_schema_rejects_what_the_contract_forbids(event):
     with pytest.raises(jsonschema.ValidationError):
         schema_validator().validate(event)
+
+
+def test_every_example_in_events_md_is_valid():
+    """docs/events.md shows one real line per kind: each must pass the schema,
+    so the reference and the contract cannot drift apart."""
+    with open(os.path.join(REPO, "docs", "events.md")) as f:
+        blocks = re.findall(r"```json\n(.*?)```", f.read(), re.S)
+    lines = [json.loads(line) for block in blocks for line in block.splitlines() if line.strip()]
+    assert {e["type"] for e in lines} >= {"state", "bind", "snapshot", "alert", "loss", "stats"}
+    validate_events(lines)
