@@ -2,9 +2,9 @@
 /* Clock offset between the kernel's event timestamps and the wall clock. */
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 #include "clock.h"
+#include "decimal.h"
 
 #define NSEC_PER_SEC 1000000000ll
 /* A few tries are enough to get one pair not split by preemption. */
@@ -60,24 +60,6 @@ static int split(uint64_t epoch_ns, int utc, struct tm *tm, uint32_t *frac_ns)
 	return 0;
 }
 
-/* Write v as exactly width decimal digits, zero-padded, two per division:
- * the timestamp is written once per event. */
-static void put_digits(char *out, uint32_t v, int width)
-{
-	static const char pairs[201] =
-		"0001020304050607080910111213141516171819202122232425262728293031323334353637383940"
-		"4142434445464748495051525354555657585960616263646566676869707172737475767778798081"
-		"828384858687888990919293949596979899";
-
-	while (width >= 2) {
-		width -= 2;
-		memcpy(out + width, pairs + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (width)
-		out[0] = (char)('0' + v % 10);
-}
-
 /* The proleptic Gregorian date of a day count since 1970-01-01. Counted
  * from 0000-03-01 so that the leap day ends each year: then the calendar is
  * 400-year eras of 146,097 days, a year of the era follows from its day by
@@ -107,19 +89,19 @@ int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len)
 	 * of the timestamp. A uint64_t of ns ends in 2554, so the year always
 	 * has four digits. */
 	civil_date(secs / 86400, &year, &month, &mday);
-	put_digits(out, year, 4);
+	pw_put_decimal_width(out, year, 4);
 	out[4] = '-';
-	put_digits(out + 5, month, 2);
+	pw_put_decimal_width(out + 5, month, 2);
 	out[7] = '-';
-	put_digits(out + 8, mday, 2);
+	pw_put_decimal_width(out + 8, mday, 2);
 	out[10] = 'T';
-	put_digits(out + 11, sod / 3600, 2);
+	pw_put_decimal_width(out + 11, sod / 3600, 2);
 	out[13] = ':';
-	put_digits(out + 14, sod / 60 % 60, 2);
+	pw_put_decimal_width(out + 14, sod / 60 % 60, 2);
 	out[16] = ':';
-	put_digits(out + 17, sod % 60, 2);
+	pw_put_decimal_width(out + 17, sod % 60, 2);
 	out[19] = '.';
-	put_digits(out + 20, frac, 9);
+	pw_put_decimal_width(out + 20, frac, 9);
 	out[29] = 'Z';
 	out[30] = '\0';
 	return 0;

@@ -11,6 +11,7 @@
 #include "action.h"
 #include "addr.h"
 #include "clock.h"
+#include "decimal.h"
 #include "encode.h"
 #include "json_writer.h"
 #include "names.h"
@@ -148,56 +149,14 @@ static inline char *put_bytes(char *p, const char *s, size_t n)
 	return p + n;
 }
 
-/* "00" to "99": numbers are written two digits per division. */
-static const char digit_pairs[201] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
-/* Decimal digits of v: log10 from the bit length (1233/4096 is just above
- * log10(2)), corrected by one comparison. */
-static inline int decimal_digits(uint64_t v)
-{
-	static const uint64_t powers[20] = {
-		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
-		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
-		10000000000000ull, 100000000000000ull, 1000000000000000ull,
-		10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
-		10000000000000000000ull,
-	};
-	int log = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
-
-	return v ? log + (v >= powers[log]) : 1;
-}
-
-static inline char *put_uint(char *p, uint64_t v)
-{
-	/* Count the digits, then write them backwards in place: no copy. */
-	char *end = p + decimal_digits(v);
-
-	p = end;
-	while (v >= 100) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return end;
-}
-
 static inline char *put_int(char *p, int64_t v)
 {
 	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
 	if (v < 0) {
 		*p++ = '-';
-		return put_uint(p, 0 - (uint64_t)v);
+		return pw_put_decimal(p, 0 - (uint64_t)v);
 	}
-	return put_uint(p, (uint64_t)v);
+	return pw_put_decimal(p, (uint64_t)v);
 }
 
 static inline char *put_bool(char *p, bool v)
@@ -273,15 +232,15 @@ static char *json_process(char *p, const struct line *l, const struct pw_task *t
 {
 	if (t->pid) {
 		LIT(p, ",\"process\":{\"pid\":");
-		p = put_uint(p, t->pid);
+		p = pw_put_decimal(p, t->pid);
 		LIT(p, ",\"tid\":");
-		p = put_uint(p, t->tid);
+		p = pw_put_decimal(p, t->tid);
 		LIT(p, ",\"ppid\":");
-		p = put_uint(p, t->ppid);
+		p = pw_put_decimal(p, t->ppid);
 		LIT(p, ",\"uid\":");
-		p = put_uint(p, t->uid);
+		p = pw_put_decimal(p, t->uid);
 		LIT(p, ",\"gid\":");
-		p = put_uint(p, t->gid);
+		p = pw_put_decimal(p, t->gid);
 		LIT(p, ",\"comm\":");
 		p = put_string_n(p, t->comm, strnlen(t->comm, sizeof(t->comm)));
 	} else {
@@ -300,7 +259,7 @@ static char *json_process(char *p, const struct line *l, const struct pw_task *t
 	p = put_text(p, l->t[T_CONTAINER]);
 	LIT(p, ",\"cgroup_id\":");
 	if (t->cgroup_id)
-		p = put_uint(p, t->cgroup_id);
+		p = pw_put_decimal(p, t->cgroup_id);
 	else
 		LIT(p, "null");
 	*p++ = '}';
@@ -317,7 +276,7 @@ static char *json_endpoint(char *p, const char *ip, uint16_t port, struct text c
 				 sizeof("null,\"port\":null,\"category\":null,\"service\":null") - 1);
 	p = put_string_n(p, ip, strlen(ip));
 	LIT(p, ",\"port\":");
-	p = put_uint(p, port);
+	p = pw_put_decimal(p, port);
 	LIT(p, ",\"category\":");
 	p = put_text(p, category);
 	LIT(p, ",\"service\":");
@@ -339,14 +298,14 @@ static char *json_tcp(char *p, const struct line *l, const struct pw_record *rec
 	LIT(p, ",\"new_state\":");
 	p = put_text(p, l->t[T_NEW_STATE]);
 	LIT(p, ",\"prev_state_ns\":");
-	p = put_uint(p, ev->prev_state_ns);
+	p = pw_put_decimal(p, ev->prev_state_ns);
 	if (event_is_close(ev)) {
 		LIT(p, ",\"duration_ns\":");
-		p = put_uint(p, ev->duration_ns);
+		p = pw_put_decimal(p, ev->duration_ns);
 		LIT(p, ",\"bytes_sent\":");
-		p = put_uint(p, ev->bytes_sent);
+		p = pw_put_decimal(p, ev->bytes_sent);
 		LIT(p, ",\"bytes_received\":");
-		p = put_uint(p, ev->bytes_received);
+		p = pw_put_decimal(p, ev->bytes_received);
 	}
 	*p++ = '}';
 	return p;
@@ -359,7 +318,7 @@ static char *json_bind(char *p, const struct line *l, const struct pw_event *ev)
 	LIT(p, ",\"error\":");
 	p = put_text(p, l->t[T_ERROR]);
 	LIT(p, ",\"requested_port\":");
-	p = put_uint(p, ev->requested_port);
+	p = pw_put_decimal(p, ev->requested_port);
 	LIT(p, ",\"reuseaddr\":");
 	p = put_bool(p, ev->bind_flags & PW_BIND_REUSEADDR);
 	LIT(p, ",\"reuseport\":");
@@ -397,10 +356,10 @@ static char *json_socket_fields(char *p, const struct line *l, const struct pw_r
 	LIT(p, "},\"direction\":");
 	p = put_text(p, l->t[T_DIRECTION]);
 	LIT(p, ",\"netns\":");
-	p = put_uint(p, ev->netns);
+	p = pw_put_decimal(p, ev->netns);
 	LIT(p, ",\"sock_cookie\":");
 	if (ev->sock_cookie)
-		p = put_uint(p, ev->sock_cookie);
+		p = pw_put_decimal(p, ev->sock_cookie);
 	else
 		LIT(p, "null");
 	LIT(p, ",\"hook\":");
@@ -439,9 +398,9 @@ int pw_encode_json(struct pw_buf *out, const struct pw_record *rec)
 		return -ENOMEM;
 	p = start;
 	LIT(p, "{\"schema_version\":");
-	p = put_uint(p, PW_SCHEMA_VERSION);
+	p = pw_put_decimal(p, PW_SCHEMA_VERSION);
 	LIT(p, ",\"seq\":");
-	p = put_uint(p, rec->seq);
+	p = pw_put_decimal(p, rec->seq);
 	LIT(p, ",\"time\":\"");
 	p = put_bytes(p, l.time, PW_RFC3339_LEN - 1);
 	LIT(p, "\",\"host\":");
@@ -451,17 +410,17 @@ int pw_encode_json(struct pw_buf *out, const struct pw_record *rec)
 	switch (rec->type) {
 	case PW_REC_LOSS:
 		LIT(p, ",\"lost\":");
-		p = put_uint(p, rec->loss.lost);
+		p = pw_put_decimal(p, rec->loss.lost);
 		LIT(p, ",\"reason\":");
 		p = put_text(p, l.t[T_LOSS_REASON]);
 		break;
 	case PW_REC_STATS:
 		LIT(p, ",\"events\":");
-		p = put_uint(p, rec->stats.events);
+		p = pw_put_decimal(p, rec->stats.events);
 		LIT(p, ",\"lost\":");
-		p = put_uint(p, rec->stats.lost);
+		p = pw_put_decimal(p, rec->stats.lost);
 		LIT(p, ",\"filtered\":");
-		p = put_uint(p, rec->stats.filtered);
+		p = pw_put_decimal(p, rec->stats.filtered);
 		break;
 	case PW_REC_ALERT:
 		LIT(p, ",\"rule\":");

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include "decimal.h"
 #include "json_writer.h"
 
 /* pw_buf_append's common case inline: a line makes some two hundred small
@@ -191,41 +192,26 @@ static inline __attribute__((always_inline)) void string_impl(struct pw_json *j,
 	put(j->buf, "\"", 1);
 }
 
-/* Decimal digits of v, written backwards from end; returns the first digit.
- * Numbers are half the values of a line: printf's generality costs more than
- * the rest of the line together. */
-static char *format_u64(uint64_t v, char *end)
-{
-	char *p = end;
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return p;
-}
-
 static inline __attribute__((always_inline)) void uint_impl(struct pw_json *j, uint64_t v)
 {
-	char digits[24], *end = digits + sizeof(digits), *p;
+	char digits[24];
 
 	if (!begin_value(j))
 		return;
-	p = format_u64(v, end);
-	put(j->buf, p, (size_t)(end - p));
+	put(j->buf, digits, (size_t)(pw_put_decimal(digits, v) - digits));
 }
 
 void pw_json_int(struct pw_json *j, int64_t v)
 {
-	char digits[24], *end = digits + sizeof(digits), *p;
+	char digits[24], *p = digits;
 
 	if (!begin_value(j))
 		return;
 	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
-	p = format_u64(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, end);
 	if (v < 0)
-		*--p = '-';
-	put(j->buf, p, (size_t)(end - p));
+		*p++ = '-';
+	p = pw_put_decimal(p, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	put(j->buf, digits, (size_t)(p - digits));
 }
 
 void pw_json_bool(struct pw_json *j, bool v)
