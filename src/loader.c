@@ -187,15 +187,14 @@ static int choose_state_hook(struct pw_loader *loader, const struct pw_options *
 			loader->state_hook = PW_STATE_HOOK_TP_BTF;
 			return 0;
 		}
-		if (loader->state_hook == PW_STATE_HOOK_TP_BTF && is_permission_error(tp_btf_err)) {
-			explain_failure(tp_btf_err, "load", err, err_len);
-			return tp_btf_err;
-		}
 		if (loader->state_hook == PW_STATE_HOOK_TP_BTF) {
-			say(err, err_len,
-			    "--state-hook tp_btf: this kernel cannot run BTF-typed tracepoint programs "
-			    "(%s); use --state-hook tracepoint or auto",
-			    strerror(-tp_btf_err));
+			if (is_permission_error(tp_btf_err))
+				explain_failure(tp_btf_err, "load", err, err_len);
+			else
+				say(err, err_len,
+				    "--state-hook tp_btf: this kernel cannot run BTF-typed tracepoint "
+				    "programs (%s); use --state-hook tracepoint or auto",
+				    strerror(-tp_btf_err));
 			return tp_btf_err;
 		}
 		if (opts->verbose)

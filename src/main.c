@@ -321,9 +321,12 @@ static uint64_t capabilities_to_keep(const struct pw_loader *loader, const struc
 
 	if (works == 1)
 		return keep;
-	if (opts->verbose)
+	if (opts->verbose && works == 0)
 		fprintf(stderr, "portwarden: this kernel refuses BPF map reads without CAP_BPF; "
 				"keeping CAP_BPF\n");
+	else if (opts->verbose)
+		fprintf(stderr, "portwarden: cannot test which capabilities reading BPF maps "
+				"needs (%s); keeping CAP_BPF\n", strerror(-works));
 	return keep | (1ull << CAP_BPF);
 }
 

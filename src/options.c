@@ -206,7 +206,7 @@ static int parse_ports(const char *text, struct pw_options *opts, char *err, siz
 	return 0;
 }
 
-/* A byte size with an optional K or M suffix. */
+/* The --pretend-missing words. */
 static const struct {
 	const char *name;
 	uint32_t bit;
@@ -245,6 +245,7 @@ static int parse_features(const char *text, uint32_t *out, char *err, size_t err
 	return 0;
 }
 
+/* A byte size with an optional K or M suffix. */
 static int parse_size(const char *text, uint32_t *out)
 {
 	char digits[32];
