@@ -171,8 +171,14 @@ $(OUTPUT)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-integration: $(BIN) $(TEST_HELPERS) check-root
+# The benchmark's connection storm doubles as a test peer (test_nesting.py).
+STORM := $(OUTPUT)/bench/storm
+$(STORM): bench/storm.c
+	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) $@
+
+integration: $(BIN) $(TEST_HELPERS) $(STORM) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) PW_HELPERS=$(abspath $(OUTPUT))/tests/helpers \
+		PW_STORM=$(abspath $(STORM)) \
 		$(PYTHON) -m pytest -q tests/integration
 
 # Benchmarks against no tracer, the floor and the peers (docs/performance.md);
@@ -195,7 +201,7 @@ soak: $(BIN) check-root
 # the test helpers the guest runs; the script installs qemu and debootstrap.
 vmtest: check-root
 	$(Q)scripts/deps.sh build
-	$(Q)$(MAKE) --no-print-directory $(BIN) $(TEST_HELPERS)
+	$(Q)$(MAKE) --no-print-directory $(BIN) $(TEST_HELPERS) $(STORM)
 	$(Q)PORTWARDEN=$(abspath $(BIN)) VMTEST_DIR=$(abspath $(OUTPUT))/vmtest scripts/vmtest.sh $(VMTEST_ARGS)
 
 # `sudo make test` is what CI runs (.ci/run): build, unit tests, the

@@ -247,6 +247,8 @@ def count_lines(path, needle=None):
 
 PW_SUMMARY = re.compile(r"summary: (\d+) events written, (\d+) lost in the kernel \(ring full\), "
                         r"(\d+) lost in output, (\d+) filtered in the kernel")
+PW_SKIPPED = re.compile(r"(\d+) program runs skipped by the kernel \(nested\), "
+                        r"(\d+) more skipped and run by the backup program")
 FLOOR_SUMMARY = re.compile(r"summary: (\d+) events received, (\d+) lost in the kernel")
 
 
@@ -317,12 +319,23 @@ def measured_run(build, cfg, workdir, tag, storm_args, need_hooks):
         for pid_, (cnt1, t1, name, miss1) in after["bpf"].items():
             cnt0, t0, _, miss0 = before["bpf"].get(pid_, (0, 0, name, 0))
             hook = tracer.progs.get(pid_, "?")
+            if name.endswith("_backup"):
+                # portwarden's second program on the hook (runs what the
+                # kernel skipped in the first): its own row.
+                hook += " backup"
             progs[hook] = {"name": name, "runs": cnt1 - cnt0, "ns": t1 - t0,
                            "recursion_misses": miss1 - miss0}
         result["bpf"] = progs
-        # Skipped runs of the programs that make the storm's events.
+        # Skipped runs of the programs that make the storm's events. A
+        # backup's own skips are not losses (the program it backs up ran);
+        # portwarden says how many skips its backup did not make good.
         result["kernel_missed"] = sum(p["recursion_misses"] for h, p in progs.items()
                                       if h in need_hooks)
+        if cfg.kind == "portwarden":
+            m = PW_SKIPPED.search(tracer.stderr())
+            if m:
+                result["kernel_missed"] = int(m.group(1))
+                result["kernel_recovered"] = int(m.group(2))
         for path in (tracer.out_path, tracer.err_path):
             if os.path.exists(path):
                 os.unlink(path)

@@ -34,7 +34,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PW_COUNTER_MAX);
+	__uint(max_entries, PW_COUNTER_SETS * PW_COUNTER_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -71,7 +71,14 @@ struct sock_owner {
 };
 
 struct {
+#if defined(EXP_OWNER_HASH)
+	__uint(type, BPF_MAP_TYPE_HASH);
+#else
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+#endif
+#if defined(EXP_NO_COMMON)
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+#endif
 	__uint(max_entries, PW_OWNER_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct sock_owner);
@@ -95,10 +102,19 @@ struct {
 } listeners SEC(".maps");
 
 /* Scratch space for building an event, one slot per event type: a state
- * change in softirq can interrupt a bind being reported on the same CPU. */
+ * change in softirq can interrupt a bind being reported on the same CPU.
+ * The state backup (state_tp_btf_backup) runs nested in state_tp_btf, so it
+ * has a slot of its own. */
+enum scratch_slot {
+	SCRATCH_STATE = PW_EVENT_STATE,
+	SCRATCH_BIND = PW_EVENT_BIND,
+	SCRATCH_STATE_BACKUP,
+	SCRATCH_SLOTS,
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PW_EVENT_BIND + 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct pw_event);
 } scratch SEC(".maps");
@@ -119,9 +135,17 @@ struct {
 	__type(value, struct pw_event);
 } syn_recv_held SEC(".maps");
 
-static __always_inline void count(__u32 counter)
+/* Set the first time an event is held: a kernel that never needs to (6.18)
+ * skips the syn_recv_held lookup of every SYN_RECV>... change. */
+bool syn_recv_holding = false;
+
+/* Counters are kept per scratch slot (see PW_COUNTER_SETS): programs that
+ * may interrupt each other on a CPU never share one, so a plain increment
+ * is never torn. */
+static __always_inline void count(__u32 slot, __u32 counter)
 {
-	__u64 *value = bpf_map_lookup_elem(&counters, &counter);
+	__u32 key = slot * PW_COUNTER_MAX + counter;
+	__u64 *value = bpf_map_lookup_elem(&counters, &key);
 
 	if (value)
 		*value += 1;
@@ -135,7 +159,8 @@ static __always_inline void count(__u32 counter)
  * verifier cannot tell that a ring record once checked is not NULL and
  * follows a path that leaks it. For the same reason in_ring is a value of
  * its own (barrier_var), not the compiler's second test of the pointer. */
-static __always_inline struct pw_event *event_start(__u32 type, bool to_ring, __u32 *in_ring)
+static __always_inline struct pw_event *event_start(__u32 type, __u32 slot, bool to_ring,
+						     __u32 *in_ring)
 {
 	struct pw_event *ev = NULL;
 	__u32 ring = 0;
@@ -145,7 +170,7 @@ static __always_inline struct pw_event *event_start(__u32 type, bool to_ring, __
 	if (ev) {
 		ring = 1;
 	} else {
-		ev = bpf_map_lookup_elem(&scratch, &type);
+		ev = bpf_map_lookup_elem(&scratch, &slot);
 		if (!ev) {
 			*in_ring = 0;
 			return NULL;
@@ -197,20 +222,20 @@ static __always_inline bool event_wanted(const struct pw_event *ev)
 /* Deliver an event built by event_start, or drop it. Wake the consumer only
  * when enough is queued; userspace also drains on a short timer, so a quiet
  * machine's events are not held back. */
-static __always_inline void event_finish(struct pw_event *ev, __u32 in_ring)
+static __always_inline void event_finish(struct pw_event *ev, __u32 in_ring, __u32 slot)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP, *delivered;
-	__u32 key = PW_COUNTER_EVENTS;
+	__u32 key = slot * PW_COUNTER_MAX + PW_COUNTER_EVENTS;
 	bool wanted = event_wanted(ev);
 
 	if (!in_ring) {
 		/* Filtered before it was built, or the ring was full. */
-		count(wanted ? PW_COUNTER_DROPPED : PW_COUNTER_FILTERED);
+		count(slot, wanted ? PW_COUNTER_DROPPED : PW_COUNTER_FILTERED);
 		return;
 	}
 	if (!wanted) {
 		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
-		count(PW_COUNTER_FILTERED);
+		count(slot, PW_COUNTER_FILTERED);
 		return;
 	}
 	/* The fill level is asked every sixteenth event of a CPU: a helper
@@ -226,21 +251,21 @@ static __always_inline void event_finish(struct pw_event *ev, __u32 in_ring)
 
 /* Deliver an event built outside the ring (a held one): filtered, then
  * copied in. */
-static __always_inline void submit(struct pw_event *ev)
+static __always_inline void submit(struct pw_event *ev, __u32 slot)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (!event_wanted(ev)) {
-		count(PW_COUNTER_FILTERED);
+		count(slot, PW_COUNTER_FILTERED);
 		return;
 	}
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags)) {
-		count(PW_COUNTER_DROPPED);
+		count(slot, PW_COUNTER_DROPPED);
 		return;
 	}
-	count(PW_COUNTER_EVENTS);
+	count(slot, PW_COUNTER_EVENTS);
 }
 
 static __always_inline void listener_key_of(struct listener_key *key, const struct pw_event *ev)
@@ -317,7 +342,8 @@ static __always_inline void remember_owner(__u64 sk_key, const struct pw_task *t
 
 /* Find who owns the socket for this state change and what its life so far
  * was; remember what this change teaches. */
-static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk, __u64 now)
+static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk, __u64 now,
+					    bool btf)
 {
 	__u64 sk_key = (__u64)sk;
 	struct sock_owner *known = bpf_map_lookup_elem(&sock_owners, &sk_key);
@@ -329,7 +355,10 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 
 	if (old == PW_TCP_CLOSE && (new == PW_TCP_SYN_SENT || new == PW_TCP_LISTEN)) {
 		/* connect() and listen() run in the owner's own context. */
-		task_fill_current(&ev->owner);
+		if (btf)
+			task_fill_current_btf(&ev->owner);
+		else
+			task_fill_current(&ev->owner);
 		ev->attribution = PW_ATTR_SYSCALL;
 		ev->direction = new == PW_TCP_LISTEN ? PW_DIR_LISTEN : PW_DIR_OUTBOUND;
 		remember_owner_at(known, sk_key, &ev->owner, PW_ATTR_SYSCALL, now, now,
@@ -366,7 +395,10 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 			ev->duration_ns = now - known->born_ns;
 		return;
 	}
-	task_fill_current(&ev->owner);
+	if (btf)
+		task_fill_current_btf(&ev->owner);
+	else
+		task_fill_current(&ev->owner);
 	ev->attribution = PW_ATTR_CURRENT;
 }
 
@@ -377,17 +409,19 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, 
 {
 	__u64 sk_key = (__u64)sk;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u8 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
 	__u64 acked, received;
 	bool all_acked;
+	__u8 shutdown;
 
 	if (btf) {
 		struct tcp_sock *btp = bpf_skc_to_tcp_sock(sk);
 
+		shutdown = BPF_CORE_READ_BITFIELD(sk, sk_shutdown);
 		acked = btp ? btp->bytes_acked : 0;
 		received = btp ? btp->bytes_received : 0;
 		all_acked = btp && btp->snd_una == btp->write_seq;
 	} else {
+		shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
 		acked = BPF_CORE_READ(tp, bytes_acked);
 		received = BPF_CORE_READ(tp, bytes_received);
 		all_acked = BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
@@ -444,7 +478,7 @@ static __always_inline bool state_ports_wanted(struct sock *sk)
 /* Send a held LISTEN>SYN_RECV event of sk (held, its syn_recv_held entry)
  * before ev, sk's next change, with the tuple and cookie that ev has read. */
 static __always_inline void release_syn_recv(struct pw_event *held, const struct pw_event *ev,
-					     struct sock *sk)
+					     struct sock *sk, __u32 slot)
 {
 	__u64 sk_key = (__u64)sk;
 
@@ -455,12 +489,12 @@ static __always_inline void release_syn_recv(struct pw_event *held, const struct
 	__builtin_memcpy(held->daddr, ev->daddr, PW_ADDR_LEN);
 	held->netns = ev->netns;
 	held->sock_cookie = ev->sock_cookie;
-	submit(held);
+	submit(held, slot);
 	bpf_map_delete_elem(&syn_recv_held, &sk_key);
 }
 
 static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 hook,
-					__u64 cookie)
+					__u64 cookie, __u32 slot)
 {
 	struct pw_event *ev, *held = NULL;
 	__u64 now, sk_key = (__u64)sk;
@@ -483,12 +517,13 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	 * syn_recv_held): built in the scratch slot, which a map update can
 	 * copy on every kernel, never in the ring. */
 	hold = old == PW_TCP_LISTEN && new == PW_TCP_SYN_RECV &&
-	       !BPF_CORE_READ(sk, __sk_common.skc_dport);
+	       !(hook == PW_HOOK_STATE_TP_BTF ? sk->__sk_common.skc_dport
+					       : BPF_CORE_READ(sk, __sk_common.skc_dport));
 	/* A held event goes out first, so the change that releases it is
 	 * built outside the ring too and copied in after it. */
-	if (old == PW_TCP_SYN_RECV)
+	if (old == PW_TCP_SYN_RECV && syn_recv_holding)
 		held = bpf_map_lookup_elem(&syn_recv_held, &sk_key);
-	ev = event_start(PW_EVENT_STATE, !hold && !held && state_ports_wanted(sk), &in_ring);
+	ev = event_start(PW_EVENT_STATE, slot, !hold && !held && state_ports_wanted(sk), &in_ring);
 	if (!in_ring && !ev)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -496,6 +531,8 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	ev->hook = hook;
 	ev->old_state = old;
 	ev->new_state = new;
+	if (slot == SCRATCH_STATE_BACKUP)
+		ev->flags = PW_EVENT_RECOVERED;
 	if (hook == PW_HOOK_STATE_TP_BTF)
 		sock_fill_common_btf(ev, sk);
 	else
@@ -509,41 +546,183 @@ static __always_inline int handle_state(struct sock *sk, int old, int new, __u8 
 	if (cookie)
 		ev->sock_cookie = cookie;
 	if (held)
-		release_syn_recv(held, ev, sk);
-	attribute_state(ev, sk, now);
+		release_syn_recv(held, ev, sk, slot);
+	attribute_state(ev, sk, now, hook == PW_HOOK_STATE_TP_BTF);
 	if (new == PW_TCP_CLOSE)
 		forget_closed(ev, sk, hook == PW_HOOK_STATE_TP_BTF);
 	if (hold) {
 		/* Not yet the child's own tuple: see syn_recv_held. ev is the
 		 * scratch slot here; looked up again so the verifier sees a map
 		 * value (6.1 refuses a ring record as a map value). */
-		__u32 type = PW_EVENT_STATE;
-		struct pw_event *slot = bpf_map_lookup_elem(&scratch, &type);
+		struct pw_event *built = bpf_map_lookup_elem(&scratch, &slot);
 
-		if (in_ring)
+		if (in_ring) {
 			bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
-		else if (slot)
-			bpf_map_update_elem(&syn_recv_held, &sk_key, slot, BPF_ANY);
+		} else if (built) {
+			syn_recv_holding = true;
+			bpf_map_update_elem(&syn_recv_held, &sk_key, built, BPF_ANY);
+		}
 		return 0;
 	}
 	if (held)
-		submit(ev);
+		submit(ev, slot);
 	else
-		event_finish(ev, in_ring);
+		event_finish(ev, in_ring, slot);
 	return 0;
+}
+
+/* Asking for the cookie makes the kernel assign one, so every later event
+ * of this socket carries the same value; once assigned, it is a plain load
+ * away. */
+static __always_inline __u64 sock_cookie_btf(const struct sock *sk)
+{
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+
+	return cookie ? cookie : bpf_get_socket_cookie((void *)sk);
+}
+
+/* ---- state changes the kernel would skip ----
+ *
+ * The kernel does not start a tracing program on a CPU where the same
+ * program is already running (it counts a recursion miss instead): a state
+ * change in softirq that interrupts state_tp_btf, typically the other end
+ * of a loopback connection, would be lost. A second program on the same
+ * tracepoint, state_tp_btf_backup, attached after the first so it runs
+ * after it, handles exactly the runs the first did not make:
+ *
+ * - state_tp_btf, having handled a change (or decided to drop it), pushes
+ *   the change's key on this CPU's guard stack;
+ * - the backup looks for its change's key from the top: found, it pops it
+ *   and everything above (nothing else to do); not found, state_tp_btf did
+ *   not run for this change, and the backup handles it (counted in
+ *   PW_COUNTER_RECOVERED);
+ * - while the backup runs it sets backup_running, and state_tp_btf pushes
+ *   nothing: a change interrupting the backup never reaches the backup
+ *   (the kernel skips it there), so its key would only be left behind.
+ *
+ * State changes happen in task and softirq context only, so runs nest at
+ * most one deep: anything above the key being looked for was left by a
+ * change that interrupted the lookup before backup_running was set, and
+ * can go. A run is lost only when both programs are busy on the CPU,
+ * which needs two levels of nesting; the kernel's counts show it
+ * (pw_loader_missed). The plain tracepoint hook has no backup: the kernel
+ * skips every tracepoint program on a CPU that is running one. */
+#define PW_GUARD_SLOTS 8
+
+struct state_guard {
+	__u64 keys[PW_GUARD_SLOTS];
+	__u32 top;    /* keys pushed so far; the top one is keys[(top - 1) % slots] */
+	__u32 bottom; /* the oldest still held: older ones were overwritten */
+	__u32 backup_running;
+	__u32 runs; /* of state_tp_btf, counted only for the pretend_* switches */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct state_guard);
+} state_guards SEC(".maps");
+
+/* One state change: socket cookies count from 1 and never reach the top 16
+ * bits, which the two states fill. */
+static __always_inline __u64 state_change_key(__u64 cookie, int old, int new)
+{
+	return cookie ^ ((__u64)(old & 0xff) << 56) ^ ((__u64)(new & 0xff) << 48);
+}
+
+static __always_inline void guard_push(__u64 key)
+{
+	__u32 zero = 0, top;
+	struct state_guard *guard = bpf_map_lookup_elem(&state_guards, &zero);
+
+	if (!guard || guard->backup_running)
+		return;
+	top = guard->top;
+	guard->keys[top & (PW_GUARD_SLOTS - 1)] = key;
+	guard->top = top + 1;
+	if (top + 1 - guard->bottom > PW_GUARD_SLOTS)
+		guard->bottom = top + 1 - PW_GUARD_SLOTS;
+}
+
+/* Was this change handled by state_tp_btf? Pops its key if so. */
+static __always_inline bool guard_pop(struct state_guard *guard, __u64 key)
+{
+	__u32 top = guard->top, bottom = guard->bottom;
+
+	for (int i = 0; i < PW_GUARD_SLOTS; i++) {
+		if (top == bottom)
+			break;
+		top--;
+		if (guard->keys[top & (PW_GUARD_SLOTS - 1)] == key) {
+			guard->top = top;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* For the tests (hidden --pretend-skipped N, --pretend-twice N): on every
+ * Nth run, state_tp_btf acts as if the kernel had skipped it, or as if the
+ * backup had missed its key, so both paths run on demand. 0: never, and
+ * the verifier drops the code. */
+const volatile __u32 pretend_skipped_every = 0;
+const volatile __u32 pretend_twice_every = 0;
+
+enum pretend { PRETEND_NOTHING, PRETEND_SKIPPED, PRETEND_TWICE };
+
+static __always_inline enum pretend pretend_now(void)
+{
+	__u32 zero = 0, runs;
+	struct state_guard *guard;
+
+	if (!pretend_skipped_every && !pretend_twice_every)
+		return PRETEND_NOTHING;
+	guard = bpf_map_lookup_elem(&state_guards, &zero);
+	if (!guard)
+		return PRETEND_NOTHING;
+	runs = ++guard->runs;
+	if (pretend_skipped_every && runs % pretend_skipped_every == 0)
+		return PRETEND_SKIPPED;
+	if (pretend_twice_every && runs % pretend_twice_every == 0)
+		return PRETEND_TWICE;
+	return PRETEND_NOTHING;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_tp_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
-	/* Asking for the cookie makes the kernel assign one, so every later
-	 * event of this socket carries the same value; once assigned, it is a
-	 * plain load away. */
-	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	enum pretend pretend = pretend_now();
+	__u64 cookie;
 
-	if (!cookie)
-		cookie = bpf_get_socket_cookie((void *)sk);
-	return handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie);
+	if (pretend == PRETEND_SKIPPED)
+		return 0;
+	cookie = sock_cookie_btf(sk);
+	handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie,
+		     SCRATCH_STATE);
+	if (pretend != PRETEND_TWICE)
+		guard_push(state_change_key(cookie, oldstate, newstate));
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_tp_btf_backup, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u32 zero = 0;
+	struct state_guard *guard = bpf_map_lookup_elem(&state_guards, &zero);
+	__u64 cookie;
+
+	if (!guard)
+		return 0;
+	guard->backup_running = 1;
+	cookie = sock_cookie_btf(sk);
+	if (!guard_pop(guard, state_change_key(cookie, oldstate, newstate))) {
+		count(SCRATCH_STATE_BACKUP, PW_COUNTER_RECOVERED);
+		handle_state((struct sock *)sk, oldstate, newstate, PW_HOOK_STATE_TP_BTF, cookie,
+			     SCRATCH_STATE_BACKUP);
+	}
+	guard->backup_running = 0;
+	return 0;
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -552,7 +731,7 @@ int state_tracepoint(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	return handle_state((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate,
-			    PW_HOOK_STATE_TRACEPOINT, 0);
+			    PW_HOOK_STATE_TRACEPOINT, 0, SCRATCH_STATE);
 }
 
 /* ---- bind ---- */
@@ -600,7 +779,7 @@ static __always_inline int emit_bind(struct sock *sk, __u16 requested_port, cons
 
 	if (!(class_mask & PW_CLASS_BIND) || !sk)
 		return 0;
-	ev = event_start(PW_EVENT_BIND, true, &in_ring);
+	ev = event_start(PW_EVENT_BIND, SCRATCH_BIND, true, &in_ring);
 	if (!in_ring && !ev)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -621,10 +800,11 @@ static __always_inline int emit_bind(struct sock *sk, __u16 requested_port, cons
 		ev->bind_errno = -ret;
 		ev->sport = requested_port;
 		sockaddr_addr(ev, uaddr, user);
-	} else {
+	} else if (ev->protocol == IPPROTO_TCP) {
+		/* Only TCP sockets have state changes to attribute later. */
 		remember_owner((__u64)sk, &ev->owner, PW_ATTR_SYSCALL, now, 0, 0);
 	}
-	event_finish(ev, in_ring);
+	event_finish(ev, in_ring, SCRATCH_BIND);
 	return 0;
 }
 
@@ -704,7 +884,7 @@ static __always_inline int post_bind(struct bpf_sock *ctx, bool v6)
 
 	if (!(class_mask & PW_CLASS_BIND) || bpf_map_lookup_elem(&bind_calls, &pid_tgid))
 		return 1;
-	ev = event_start(PW_EVENT_BIND, true, &in_ring);
+	ev = event_start(PW_EVENT_BIND, SCRATCH_BIND, true, &in_ring);
 	if (!in_ring && !ev)
 		return 1;
 	ev->ts_ns = bpf_ktime_get_ns();
@@ -732,7 +912,7 @@ static __always_inline int post_bind(struct bpf_sock *ctx, bool v6)
 	ev->attribution = PW_ATTR_SYSCALL;
 	task = (struct task_struct *)bpf_get_current_task();
 	ev->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	event_finish(ev, in_ring);
+	event_finish(ev, in_ring, SCRATCH_BIND);
 	return 1;
 }
 
@@ -750,17 +930,20 @@ int post_bind6(struct bpf_sock *ctx)
 
 /* ---- ownership learnt from accept() ---- */
 
-static __always_inline int accepted(long fd)
+static __always_inline int accepted(long fd, bool btf)
 {
 	struct sock *sk;
 	struct pw_task task = {};
 
 	if (fd < 0)
 		return 0;
-	sk = fd_to_sock(fd);
+	sk = btf ? fd_to_sock_btf(fd) : fd_to_sock(fd);
 	if (!sk)
 		return 0;
-	task_fill_current(&task);
+	if (btf)
+		task_fill_current_btf(&task);
+	else
+		task_fill_current(&task);
 	remember_owner((__u64)sk, &task, PW_ATTR_SYSCALL, 0, 0, 0);
 	return 0;
 }
@@ -768,13 +951,28 @@ static __always_inline int accepted(long fd)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return accepted(ctx->ret);
+	return accepted(ctx->ret, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return accepted(ctx->ret);
+	return accepted(ctx->ret, false);
+}
+
+/* The same through the BTF-typed task, half the helper reads: loaded with
+ * the tp_btf state hook, whose start-up probe has shown the kernel has
+ * bpf_get_current_task_btf (5.11+). */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit_btf(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit_btf(struct trace_event_raw_sys_exit *ctx)
+{
+	return accepted(ctx->ret, true);
 }
 
 /* ---- socket cookies ---- */

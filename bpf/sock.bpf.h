@@ -38,6 +38,27 @@ static __always_inline void task_fill_current(struct pw_task *t)
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 
+/* The same through the BTF-typed current task (tp_btf programs): plain
+ * loads instead of four bpf_probe_read_kernel calls. bpf_get_current_task_btf
+ * needs Linux 5.11; on an older kernel the tp_btf program fails its start-up
+ * probe and the tracepoint hook, which uses task_fill_current, runs instead.
+ * start_boottime has its 5.5 name on every such kernel. */
+static __always_inline void task_fill_current_btf(struct pw_task *t)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	t->pid = pid_tgid >> 32;
+	t->tid = (__u32)pid_tgid;
+	t->uid = (__u32)uid_gid;
+	t->gid = uid_gid >> 32;
+	t->ppid = task->real_parent->tgid;
+	t->start_ns = task->group_leader->start_boottime;
+	t->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+}
+
 static __always_inline __u32 sock_netns(struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
@@ -139,6 +160,28 @@ static __always_inline struct sock *fd_to_sock(long fd)
 		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & PW_S_IFMT) != PW_S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* The same through the BTF-typed current task (Linux 5.11+, see
+ * task_fill_current_btf): the walk to the descriptor table is plain loads,
+ * the rest (untyped pointers) still needs helper reads. */
+static __always_inline struct sock *fd_to_sock_btf(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file *file = NULL;
+	struct socket *sock;
+	umode_t mode;
+
+	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
+		return NULL;
+	if (bpf_core_read(&file, sizeof(file), &fdt->fd[fd]) || !file)
 		return NULL;
 	mode = BPF_CORE_READ(file, f_inode, i_mode);
 	if ((mode & PW_S_IFMT) != PW_S_IFSOCK)

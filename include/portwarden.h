@@ -64,6 +64,13 @@ enum pw_direction {
 	PW_DIR_LISTEN = 3,   /* a listening socket */
 };
 
+/* pw_event.flags */
+enum pw_event_flag {
+	/* Made by the state backup program, for a state change the kernel
+	 * skipped in the main one (see state_guards in portwarden.bpf.c). */
+	PW_EVENT_RECOVERED = 1 << 0,
+};
+
 /* Socket options that decide who may share a bound port. */
 enum pw_bind_flag {
 	PW_BIND_REUSEADDR = 1 << 0,
@@ -110,7 +117,8 @@ struct pw_event {
 	__u8 hook;               /* enum pw_hook */
 	__u8 sock_type;          /* SOCK_STREAM, SOCK_DGRAM, ... */
 	__u8 direction;          /* enum pw_direction */
-	__u8 pad[7];
+	__u8 flags;              /* enum pw_event_flag bits */
+	__u8 pad[6];
 };
 
 /* Keys of the per-CPU counter array the BPF side keeps. */
@@ -118,8 +126,16 @@ enum pw_counter {
 	PW_COUNTER_EVENTS = 0,   /* records submitted to the ring */
 	PW_COUNTER_DROPPED = 1,  /* ring full: reserve failed */
 	PW_COUNTER_FILTERED = 2, /* rejected by an in-kernel filter */
+	PW_COUNTER_RECOVERED = 3, /* state changes the kernel skipped in the main program,
+				   * handled by its backup (see state_guards) */
 	PW_COUNTER_MAX,
 };
+
+/* The counters map holds PW_COUNTER_SETS sets of PW_COUNTER_MAX per-CPU
+ * counters, one set per kind of program that may interrupt another on a CPU
+ * (state, bind, the state backup), so that no increment is torn; userspace
+ * adds the sets up. */
+#define PW_COUNTER_SETS 4
 
 /* Event classes that the in-kernel filter can switch off. */
 enum pw_class {

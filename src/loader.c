@@ -18,11 +18,15 @@
 #include "portwarden.skel.h"
 
 /* The programs behind each hook choice, by their names in portwarden.bpf.c. */
-static const char *const state_tp_btf_progs[] = { "state_tp_btf", NULL };
+/* The backup runs the state changes the kernel skips in the first (see
+ * state_guards in portwarden.bpf.c); it must be attached after it. */
+static const char *const state_tp_btf_progs[] = { "state_tp_btf", "state_tp_btf_backup", NULL };
 static const char *const state_tracepoint_progs[] = { "state_tracepoint", NULL };
 static const char *const bind_fexit_progs[] = { "inet_bind_exit", "inet6_bind_exit", NULL };
 static const char *const bind_syscall_progs[] = { "bind_enter", "bind_exit", NULL };
 static const char *const accept_progs[] = { "accept4_exit", "accept_exit", NULL };
+/* Needs bpf_get_current_task_btf (5.11+), as the tp_btf state hook does. */
+static const char *const accept_btf_progs[] = { "accept4_exit_btf", "accept_exit_btf", NULL };
 static const char *const cookie_progs[] = { "sock_create", NULL };
 static const char *const post_bind_progs[] = { "post_bind4", "post_bind6", NULL };
 
@@ -82,6 +86,14 @@ static struct bpf_link *attach_one(struct bpf_program *prog, int cgroup_fd)
 	return bpf_program__attach(prog);
 }
 
+static bool is_backup(const struct bpf_program *prog)
+{
+	const char *name = bpf_program__name(prog), *suffix = "_backup";
+	size_t len = strlen(name), suffix_len = strlen(suffix);
+
+	return len > suffix_len && !strcmp(name + len - suffix_len, suffix);
+}
+
 /* Load and attach exactly the programs named in the lists, into skel.
  * Returns 0 or a negative errno; links are stored in the loader. */
 static int load_and_attach(struct pw_loader *loader, struct portwarden_bpf *skel,
@@ -89,7 +101,7 @@ static int load_and_attach(struct pw_loader *loader, struct portwarden_bpf *skel
 {
 	struct bpf_program *prog;
 	struct bpf_link *link;
-	int i, err;
+	int i, pass, err;
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		bool wanted = false;
@@ -103,19 +115,23 @@ static int load_and_attach(struct pw_loader *loader, struct portwarden_bpf *skel
 		*failed = "load";
 		return err;
 	}
-	bpf_object__for_each_program(prog, skel->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
-		link = attach_one(prog, loader->cgroup_fd);
-		if (!link) {
-			*failed = bpf_program__name(prog);
-			return -errno;
+	/* Programs on one hook run in the order they were attached: backups
+	 * (named *_backup) go last. */
+	for (pass = 0; pass < 2; pass++) {
+		bpf_object__for_each_program(prog, skel->obj) {
+			if (!bpf_program__autoload(prog) || is_backup(prog) != (pass == 1))
+				continue;
+			link = attach_one(prog, loader->cgroup_fd);
+			if (!link) {
+				*failed = bpf_program__name(prog);
+				return -errno;
+			}
+			if (loader->n_links == PW_MAX_LINKS) {
+				bpf_link__destroy(link);
+				return -E2BIG;
+			}
+			loader->links[loader->n_links++] = link;
 		}
-		if (loader->n_links == PW_MAX_LINKS) {
-			bpf_link__destroy(link);
-			return -E2BIG;
-		}
-		loader->links[loader->n_links++] = link;
 	}
 	return 0;
 }
@@ -362,7 +378,7 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 								     : bind_syscall_progs;
 	if (loader->binds_outside_syscall)
 		lists[n++] = post_bind_progs;
-	lists[n++] = accept_progs;
+	lists[n++] = loader->state_hook == PW_STATE_HOOK_TP_BTF ? accept_btf_progs : accept_progs;
 	if (loader->cookies_at_create)
 		lists[n++] = cookie_progs;
 
@@ -379,6 +395,8 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 	loader->skel->rodata->filter_by_port = opts->n_ports > 0;
 	loader->skel->rodata->filter_by_uid = opts->n_uids > 0;
 	loader->skel->rodata->protocol_filter = opts->protocol;
+	loader->skel->rodata->pretend_skipped_every = opts->pretend_skipped_every;
+	loader->skel->rodata->pretend_twice_every = opts->pretend_twice_every;
 	if (opts->cgroup_path) {
 		uint64_t id = 0;
 
@@ -453,34 +471,38 @@ int pw_loader_counters(const struct pw_loader *loader, uint64_t *out)
 		return ncpus ? ncpus : -EINVAL;
 	if (ncpus > 1024)
 		return -E2BIG;
-	for (key = 0; key < PW_COUNTER_MAX; key++) {
+	memset(out, 0, sizeof(*out) * PW_COUNTER_MAX);
+	/* One set of counters per kind of program (PW_COUNTER_SETS), added up. */
+	for (key = 0; key < PW_COUNTER_SETS * PW_COUNTER_MAX; key++) {
 		err = bpf_map__lookup_elem(loader->skel->maps.counters, &key, sizeof(key), values,
 					   sizeof(uint64_t) * ncpus, 0);
 		if (err)
 			return err;
-		out[key] = 0;
 		for (cpu = 0; cpu < ncpus; cpu++)
-			out[key] += values[cpu];
+			out[key % PW_COUNTER_MAX] += values[cpu];
 	}
 	return 0;
 }
 
-int pw_loader_missed(const struct pw_loader *loader, uint64_t *missed)
+int pw_loader_skipped(const struct pw_loader *loader, uint64_t *skipped)
 {
 	struct bpf_program *prog;
 
-	*missed = 0;
+	*skipped = 0;
 	bpf_object__for_each_program(prog, loader->skel->obj) {
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
 
-		if (fd < 0)
-			continue; /* not loaded: a hook this kernel does not use */
+		/* Not loaded (a hook this kernel does not use), or a backup: a
+		 * backup is skipped when it would nest in itself, and then the
+		 * program it backs up has run. */
+		if (fd < 0 || is_backup(prog))
+			continue;
 		memset(&info, 0, sizeof(info));
 		if (bpf_obj_get_info_by_fd(fd, &info, &len))
 			return -errno;
-		*missed += info.recursion_misses;
+		*skipped += info.recursion_misses;
 	}
 	return 0;
 }

@@ -36,10 +36,12 @@ void pw_loader_stop(struct pw_loader *loader);
 int pw_loader_ringbuf_fd(const struct pw_loader *loader);
 /* Sum the per-CPU counters into out[PW_COUNTER_MAX]. */
 int pw_loader_counters(const struct pw_loader *loader, uint64_t *out);
-/* Runs of the programs that the kernel skipped because a program of the same
- * kind was already running on that CPU (a softirq state change interrupting
- * ours): events lost before any of our code ran, so not in the counters.
- * Kernels before 5.12 do not count them (always 0). Returns 0 or -errno. */
-int pw_loader_missed(const struct pw_loader *loader, uint64_t *missed);
+/* Runs of the programs that the kernel skipped because the same program was
+ * already running on that CPU (a softirq state change interrupting ours):
+ * not counted by any program. Those of the main state program that its
+ * backup made good are in PW_COUNTER_RECOVERED; read the counters first, so
+ * that every recovery read has its skip read too. Kernels before 5.12 do not
+ * count skips (always 0). Returns 0 or -errno. */
+int pw_loader_skipped(const struct pw_loader *loader, uint64_t *skipped);
 
 #endif /* PW_LOADER_H */

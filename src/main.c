@@ -25,6 +25,7 @@
 #include "ports_cmd.h"
 #include "privilege.h"
 #include "record.h"
+#include "recovered.h"
 #include "report.h"
 
 #ifndef CAP_BPF
@@ -59,8 +60,10 @@ struct pw_pipeline {
 	uint64_t alerts;
 	uint64_t drops_reported;  /* kernel ring drops already reported in-band */
 	uint64_t skips_reported;  /* program runs the kernel skipped, reported in-band */
+	uint64_t duplicates;      /* recovered state changes reported twice, dropped */
 	uint64_t skips_checked_ns; /* when the programs' skip counters were last read */
 	uint64_t stats_due_ns;    /* when the next periodic stats record is due */
+	struct pw_recent_states recent; /* to recognise a recovered change reported twice */
 };
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -107,6 +110,10 @@ static int on_event(void *ctx, const struct pw_event *ev)
 	struct pw_pipeline *p = ctx;
 	struct pw_record rec = { 0 };
 
+	if (pw_recovered_duplicate(&p->recent, ev)) {
+		p->duplicates++;
+		return 0;
+	}
 	rec.type = ev->type == PW_EVENT_STATE ? PW_REC_STATE : PW_REC_BIND;
 	rec.time_ns = pw_clock_wall_ns(&p->clock, ev->ts_ns);
 	rec.ev = ev;
@@ -226,7 +233,7 @@ static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
 static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, bool final)
 {
 	uint64_t counters[PW_COUNTER_MAX];
-	uint64_t skipped, now = now_wall_ns();
+	uint64_t skipped, recovered, now = now_wall_ns();
 	int err;
 
 	err = pw_loader_counters(loader, counters);
@@ -242,9 +249,13 @@ static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, b
 	if (!final && now - p->skips_checked_ns < 1000000000ull)
 		return 0;
 	p->skips_checked_ns = now;
-	err = pw_loader_missed(loader, &skipped);
+	err = pw_loader_skipped(loader, &skipped);
 	if (err)
 		return err;
+	/* Skips the backup made good are not lost; a duplicate it made was
+	 * counted as a recovery without a skip behind it. */
+	recovered = counters[PW_COUNTER_RECOVERED] - p->duplicates;
+	skipped = skipped > recovered ? skipped - recovered : 0;
 	if (skipped <= p->skips_reported)
 		return 0;
 	err = emit_loss(p, skipped - p->skips_reported, "kernel_skipped");
@@ -291,14 +302,17 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 	fprintf(stderr,
 		"portwarden: summary: %llu events written, %llu lost in the kernel (ring full), "
 		"%llu lost in output, %llu filtered in the kernel, %llu malformed; "
-		"%llu made in the kernel; %llu program runs skipped by the kernel (nested)\n",
+		"%llu made in the kernel; %llu program runs skipped by the kernel (nested), "
+		"%llu more skipped and run by the backup program, %llu reported twice and dropped\n",
 		(unsigned long long)p->socket_events,
 		(unsigned long long)counters[PW_COUNTER_DROPPED],
 		(unsigned long long)pw_outputs_lost(p->outputs),
 		(unsigned long long)counters[PW_COUNTER_FILTERED],
 		(unsigned long long)consumer->malformed,
 		(unsigned long long)(counters[PW_COUNTER_EVENTS] + counters[PW_COUNTER_DROPPED]),
-		(unsigned long long)p->skips_reported);
+		(unsigned long long)p->skips_reported,
+		(unsigned long long)(counters[PW_COUNTER_RECOVERED] - p->duplicates),
+		(unsigned long long)p->duplicates);
 }
 
 /* What the running tracer still does with its BPF objects: read the
@@ -308,7 +322,7 @@ static int read_bpf_objects(void *ctx)
 	uint64_t counters[PW_COUNTER_MAX], skipped;
 	const struct pw_loader *loader = ctx;
 
-	return pw_loader_counters(loader, counters) ?: pw_loader_missed(loader, &skipped);
+	return pw_loader_counters(loader, counters) ?: pw_loader_skipped(loader, &skipped);
 }
 
 /* The kept capabilities, plus CAP_BPF where this kernel wants it even for

@@ -33,6 +33,8 @@ enum long_only_option {
 	OPT_NO_SNAPSHOT,
 	OPT_STATS_INTERVAL,
 	OPT_PRETEND_MISSING,
+	OPT_PRETEND_SKIPPED,
+	OPT_PRETEND_TWICE,
 };
 
 static const struct option long_options[] = {
@@ -61,6 +63,8 @@ static const struct option long_options[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	/* Hidden (not in --help): for the tests, see docs/security.md. */
 	{ "pretend-missing", required_argument, NULL, OPT_PRETEND_MISSING },
+	{ "pretend-skipped", required_argument, NULL, OPT_PRETEND_SKIPPED },
+	{ "pretend-twice", required_argument, NULL, OPT_PRETEND_TWICE },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -418,6 +422,17 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 					    "--stats-interval: '%s' is not a number of seconds from 0 to 86400",
 					    optarg);
 			opts->stats_interval_s = (uint32_t)value;
+			break;
+		case OPT_PRETEND_SKIPPED:
+		case OPT_PRETEND_TWICE:
+			if (parse_number(optarg, 1, 1000000, &value))
+				return fail(err, err_len, "--%s: '%s' is not a number from 1 to 1000000",
+					    c == OPT_PRETEND_SKIPPED ? "pretend-skipped" : "pretend-twice",
+					    optarg);
+			if (c == OPT_PRETEND_SKIPPED)
+				opts->pretend_skipped_every = (uint32_t)value;
+			else
+				opts->pretend_twice_every = (uint32_t)value;
 			break;
 		case OPT_PRETEND_MISSING:
 			err_code = parse_features(optarg, &opts->pretend_missing, err, err_len);

@@ -59,6 +59,12 @@ struct pw_options {
 	uint32_t flush_ms; /* longest a quiet event waits in the ring */
 	uint32_t stats_interval_s; /* a stats record this often (0: only at exit) */
 	uint32_t pretend_missing;  /* enum pw_feature bits: act as if the kernel lacked them */
+	/* Hidden, for the tests: every Nth state change, the main tp_btf program
+	 * acts as if the kernel had skipped it (the backup must report it), or
+	 * reports it without a trace for the backup (which reports it again,
+	 * and the copy must be dropped). 0: off. */
+	uint32_t pretend_skipped_every;
+	uint32_t pretend_twice_every;
 	int verbose;
 	bool help;
 	bool version;

@@ -109,6 +109,12 @@ static void test_hooks_and_tuning(void **state)
 	assert_int_equal(PARSE(&o, err, "--pretend-missing", "tp_btf,fexit,sock_create"), 0);
 	assert_int_equal(o.pretend_missing,
 			 PW_FEATURE_TP_BTF | PW_FEATURE_FEXIT | PW_FEATURE_SOCK_CREATE);
+	assert_int_equal(o.pretend_skipped_every, 0);
+	assert_int_equal(o.pretend_twice_every, 0);
+	assert_int_equal(PARSE(&o, err, "--pretend-skipped", "3"), 0);
+	assert_int_equal(o.pretend_skipped_every, 3);
+	assert_int_equal(PARSE(&o, err, "--pretend-twice", "1000000"), 0);
+	assert_int_equal(o.pretend_twice_every, 1000000);
 }
 
 /* Every mistake is refused with a message naming the option and the value. */
@@ -147,6 +153,8 @@ static void test_errors(void **state)
 	expect_error("--flush-ms", "0", "--flush-ms: '0'");
 	expect_error("--pretend-missing", "tp_btf,kprobe", "--pretend-missing: 'kprobe' is not one of");
 	expect_error("--pretend-missing", "fexitx", "--pretend-missing: 'fexitx'");
+	expect_error("--pretend-skipped", "0", "--pretend-skipped: '0' is not a number from 1");
+	expect_error("--pretend-twice", "x", "--pretend-twice: 'x' is not a number from 1");
 	expect_error("--stats-interval", "-1", "--stats-interval: '-1' is not a number of seconds");
 	expect_error("--stats-interval", "86401", "--stats-interval: '86401'");
 	expect_error("--color", "sometimes", "--color: 'sometimes'");
