@@ -383,6 +383,7 @@ def summarize(runs, configs, expected_per_run):
             s["events_lost"] = spread([r["lost"] for r in rs])
             s["lost_total"] = sum(r["lost"] or 0 for r in rs)
             s["kernel_missed_total"] = sum(r.get("kernel_missed") or 0 for r in rs)
+            s["kernel_recovered_total"] = sum(r.get("kernel_recovered") or 0 for r in rs)
             s["events_missed"] = spread([r.get("kernel_missed") for r in rs])
             per_event = [r["cpu_s"] / r["emitted"] * 1e6 for r in rs if r["emitted"]]
             s["cpu_us_per_event"] = spread(per_event)
@@ -416,13 +417,20 @@ def fmt(x, digits=0):
 def print_table(title, summary, state_hook="inet_sock_set_state"):
     print(f"\n{title}")
     head = (f"{'config':<11} {'conn/s':>8} {'spread':>13} {'ratio':>6} {'emitted':>9} "
-            f"{'expected':>9} {'lost':>6} {'missed':>6} {'us/event':>8} {'RSS MiB':>7} {'peak':>5} {'BPF ns/run':>10}")
+            f"{'expected':>9} {'lost':>6} {'missed':>6} {'us/event':>8} {'RSS MiB':>7} {'peak':>5} "
+            f"{'BPF ns/run':>10}")
     print(head)
     print("-" * len(head))
     for name, s in summary.items():
         cps = s["connections_per_second"]
         ratio = s.get("ratio_to_none")
         bpf = s.get("bpf", {}).get(state_hook, {}).get("ns_per_run") if s.get("bpf") else None
+        backup = (s.get("bpf", {}).get(state_hook + " backup", {}).get("ns_per_run")
+                  if s.get("bpf") else None)
+        bpf_text = fmt(bpf['median'] if bpf else None)
+        if backup:
+            # portwarden's backup program runs on every state change too.
+            bpf_text += "+" + fmt(backup["median"])
         print(f"{name:<11} {fmt(cps['median']):>8} {fmt(cps['min']) + '-' + fmt(cps['max']):>13} "
               f"{fmt(ratio['median'] if ratio else None, 2):>6} "
               f"{fmt((s.get('events_emitted') or {}).get('median')):>9} "
@@ -432,7 +440,7 @@ def print_table(title, summary, state_hook="inet_sock_set_state"):
               f"{fmt((s.get('cpu_us_per_event') or {}).get('median'), 2):>8} "
               f"{fmt((s.get('steady_rss_mib') or {}).get('median'), 1):>7} "
               f"{fmt((s.get('peak_rss_mib') or {}).get('median'), 1):>5} "
-              f"{fmt(bpf['median'] if bpf else None):>10}")
+              f"{bpf_text:>10}")
 
 
 # ---------------------------------------------------------------- phases
@@ -661,16 +669,25 @@ def targets(result):
         lost == 0)
     missed = sum((s.get("pw-file") or {}).get("kernel_missed_total", 0) +
                  (s.get("pw-devnull") or {}).get("kernel_missed_total", 0) for s in (s4, s6))
-    add("... and no state change skipped by the kernel (recursion misses; the tracer "
-        "reports them as kernel_skipped loss)", str(missed), missed == 0)
+    recovered = sum((s.get("pw-file") or {}).get("kernel_recovered_total", 0) +
+                    (s.get("pw-devnull") or {}).get("kernel_recovered_total", 0) for s in (s4, s6))
+    add("... and no state change the kernel skipped left unreported (recursion misses the "
+        "backup program did not make good; the tracer reports them as kernel_skipped loss)",
+        f"{missed} ({recovered} skipped and made good)", missed == 0)
     bpf = ((pwf.get("bpf") or {}).get("inet_sock_set_state") or {}).get("ns_per_run") or {}
     floor = (((s4.get("floor-ring") or {}).get("bpf") or {}).get("inet_sock_set_state")
              or {}).get("ns_per_run") or {}
+    backup = (((pwf.get("bpf") or {}).get("inet_sock_set_state backup") or {})
+              .get("ns_per_run") or {}).get("median") or 0
     pw_ns, floor_ns = bpf.get("median"), floor.get("median")
-    add("BPF < 500 ns per state program run", fmt(pw_ns), pw_ns is not None and pw_ns < 500)
-    add("BPF within 1.5x of the floor (ring records)",
-        f"{fmt(pw_ns)} / {fmt(floor_ns)} = {fmt(pw_ns / floor_ns if pw_ns and floor_ns else None, 2)}x",
-        pw_ns and floor_ns and pw_ns <= 1.5 * floor_ns)
+    # Per state change both programs run: the main one and its backup.
+    total = pw_ns + backup if pw_ns is not None else None
+    add("BPF < 500 ns per state change (main program + backup)",
+        f"{fmt(pw_ns)} + {fmt(backup)} = {fmt(total)}", total is not None and total < 500)
+    add("BPF within 1.5x of the floor (ring records), per state change",
+        f"{fmt(total)} / {fmt(floor_ns)} = {fmt(total / floor_ns if total and floor_ns else None, 2)}x"
+        f" (main program alone {fmt(pw_ns / floor_ns if pw_ns and floor_ns else None, 2)}x)",
+        total and floor_ns and total <= 1.5 * floor_ns)
     eps = result["replay"]["events_per_cpu_second"]["median"]
     add(">= 1,000,000 events/s per core in the replay", fmt(eps), eps >= 1e6)
     cpu = (pwf.get("cpu_us_per_event") or {}).get("median")

@@ -71,14 +71,7 @@ struct sock_owner {
 };
 
 struct {
-#if defined(EXP_OWNER_HASH)
-	__uint(type, BPF_MAP_TYPE_HASH);
-#else
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-#endif
-#if defined(EXP_NO_COMMON)
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-#endif
 	__uint(max_entries, PW_OWNER_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct sock_owner);
@@ -201,7 +194,10 @@ static __always_inline bool event_wanted(const struct pw_event *ev)
 {
 	__u32 pid = ev->owner.pid, uid = ev->owner.uid;
 
-	if (pid == self_tgid)
+	/* The tracer's own sockets are known to it (attributed when it made
+	 * them); a socket merely seen while the tracer happened to be on the
+	 * CPU (PW_ATTR_CURRENT, e.g. in softirq) is someone else's. */
+	if (pid == self_tgid && ev->attribution != PW_ATTR_CURRENT)
 		return false;
 	if (family_filter && ev->family != family_filter)
 		return false;

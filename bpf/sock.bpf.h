@@ -19,10 +19,9 @@ static __always_inline bool family_is_inet(__u16 family)
 	return family == AF_INET || family == AF_INET6;
 }
 
-/* The identity of the task running now, as the owner of a socket. */
-static __always_inline void task_fill_current(struct pw_task *t)
+/* What every way of naming the current task shares: ids, cgroup, comm. */
+static __always_inline void task_fill_ids(struct pw_task *t)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
 
@@ -30,12 +29,20 @@ static __always_inline void task_fill_current(struct pw_task *t)
 	t->tid = (__u32)pid_tgid;
 	t->uid = (__u32)uid_gid;
 	t->gid = uid_gid >> 32;
+	t->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+}
+
+/* The identity of the task running now, as the owner of a socket. */
+static __always_inline void task_fill_current(struct pw_task *t)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	task_fill_ids(t);
 	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	/* The process's start time (its group leader's), which /proc/PID/stat shows:
 	 * a worker thread's own start time would not match it. */
 	t->start_ns = task_start_boottime(BPF_CORE_READ(task, group_leader));
-	t->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 
 /* The same through the BTF-typed current task (tp_btf programs): plain
@@ -46,17 +53,10 @@ static __always_inline void task_fill_current(struct pw_task *t)
 static __always_inline void task_fill_current_btf(struct pw_task *t)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
 
-	t->pid = pid_tgid >> 32;
-	t->tid = (__u32)pid_tgid;
-	t->uid = (__u32)uid_gid;
-	t->gid = uid_gid >> 32;
+	task_fill_ids(t);
 	t->ppid = task->real_parent->tgid;
 	t->start_ns = task->group_leader->start_boottime;
-	t->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 
 static __always_inline __u32 sock_netns(struct sock *sk)
