@@ -141,6 +141,18 @@ static __always_inline __u8 sock_bind_flags(struct sock *sk)
 	return flags;
 }
 
+/* The socket of an open file, or NULL when the file is not a socket. */
+static __always_inline struct sock *file_to_sock(struct file *file)
+{
+	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+	struct socket *sock;
+
+	if ((mode & PW_S_IFMT) != PW_S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
 /* The socket behind a file descriptor of the current task, or NULL when the
  * descriptor is not a socket. */
 static __always_inline struct sock *fd_to_sock(long fd)
@@ -149,9 +161,7 @@ static __always_inline struct sock *fd_to_sock(long fd)
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds;
 	struct file *file = NULL;
-	struct socket *sock;
 	unsigned int max_fds;
-	umode_t mode;
 
 	if (!fdt || fd < 0)
 		return NULL;
@@ -161,11 +171,7 @@ static __always_inline struct sock *fd_to_sock(long fd)
 	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & PW_S_IFMT) != PW_S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+	return file_to_sock(file);
 }
 
 /* The same through the BTF-typed current task (Linux 5.11+, see
@@ -176,18 +182,12 @@ static __always_inline struct sock *fd_to_sock_btf(long fd)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
-	struct socket *sock;
-	umode_t mode;
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
 	if (bpf_core_read(&file, sizeof(file), &fdt->fd[fd]) || !file)
 		return NULL;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & PW_S_IFMT) != PW_S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+	return file_to_sock(file);
 }
 
 #endif /* PW_SOCK_BPF_H */
