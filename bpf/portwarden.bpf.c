@@ -135,9 +135,16 @@ bool syn_recv_holding = false;
 /* Counters are kept per scratch slot (see PW_COUNTER_SETS): programs that
  * may interrupt each other on a CPU never share one, so a plain increment
  * is never torn. */
+_Static_assert(SCRATCH_SLOTS - SCRATCH_STATE == PW_COUNTER_SETS, "one counter set per slot");
+
+static __always_inline __u32 counter_key(__u32 slot, __u32 counter)
+{
+	return (slot - SCRATCH_STATE) * PW_COUNTER_MAX + counter;
+}
+
 static __always_inline void count(__u32 slot, __u32 counter)
 {
-	__u32 key = slot * PW_COUNTER_MAX + counter;
+	__u32 key = counter_key(slot, counter);
 	__u64 *value = bpf_map_lookup_elem(&counters, &key);
 
 	if (value)
@@ -221,7 +228,7 @@ static __always_inline bool event_wanted(const struct pw_event *ev)
 static __always_inline void event_finish(struct pw_event *ev, __u32 in_ring, __u32 slot)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP, *delivered;
-	__u32 key = slot * PW_COUNTER_MAX + PW_COUNTER_EVENTS;
+	__u32 key = counter_key(slot, PW_COUNTER_EVENTS);
 	bool wanted = event_wanted(ev);
 
 	if (!in_ring) {

@@ -135,7 +135,7 @@ enum pw_counter {
  * counters, one set per kind of program that may interrupt another on a CPU
  * (state, bind, the state backup), so that no increment is torn; userspace
  * adds the sets up. */
-#define PW_COUNTER_SETS 4
+#define PW_COUNTER_SETS 3
 
 /* Event classes that the in-kernel filter can switch off. */
 enum pw_class {

@@ -460,26 +460,40 @@ int pw_loader_ringbuf_fd(const struct pw_loader *loader)
 	return bpf_map__fd(loader->skel->maps.events);
 }
 
-int pw_loader_counters(const struct pw_loader *loader, uint64_t *out)
+int pw_loader_counter(const struct pw_loader *loader, uint32_t counter, uint64_t *value)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t values[1024];
-	uint32_t key;
+	uint32_t set, key;
 	int cpu, err;
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
 	if (ncpus > 1024)
 		return -E2BIG;
-	memset(out, 0, sizeof(*out) * PW_COUNTER_MAX);
+	*value = 0;
 	/* One set of counters per kind of program (PW_COUNTER_SETS), added up. */
-	for (key = 0; key < PW_COUNTER_SETS * PW_COUNTER_MAX; key++) {
+	for (set = 0; set < PW_COUNTER_SETS; set++) {
+		key = set * PW_COUNTER_MAX + counter;
 		err = bpf_map__lookup_elem(loader->skel->maps.counters, &key, sizeof(key), values,
 					   sizeof(uint64_t) * ncpus, 0);
 		if (err)
 			return err;
 		for (cpu = 0; cpu < ncpus; cpu++)
-			out[key % PW_COUNTER_MAX] += values[cpu];
+			*value += values[cpu];
+	}
+	return 0;
+}
+
+int pw_loader_counters(const struct pw_loader *loader, uint64_t *out)
+{
+	uint32_t counter;
+	int err;
+
+	for (counter = 0; counter < PW_COUNTER_MAX; counter++) {
+		err = pw_loader_counter(loader, counter, &out[counter]);
+		if (err)
+			return err;
 	}
 	return 0;
 }

@@ -34,7 +34,10 @@ int pw_loader_start(struct pw_loader *loader, const struct pw_options *opts, cha
 void pw_loader_detach(struct pw_loader *loader);
 void pw_loader_stop(struct pw_loader *loader);
 int pw_loader_ringbuf_fd(const struct pw_loader *loader);
-/* Sum the per-CPU counters into out[PW_COUNTER_MAX]. */
+/* One counter (enum pw_counter), summed over CPUs and counter sets: a
+ * syscall per set. */
+int pw_loader_counter(const struct pw_loader *loader, uint32_t counter, uint64_t *value);
+/* Every counter into out[PW_COUNTER_MAX]. */
 int pw_loader_counters(const struct pw_loader *loader, uint64_t *out);
 /* Runs of the programs that the kernel skipped because the same program was
  * already running on that CPU (a softirq state change interrupting ours):

@@ -225,36 +225,41 @@ static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
 	return emit(p, &rec);
 }
 
+/* Skips the backup program made good, from its PW_COUNTER_RECOVERED: a
+ * duplicate it made was counted as a recovery without a skip behind it. */
+static uint64_t skips_made_good(const struct pw_pipeline *p, uint64_t recovered_counter)
+{
+	return recovered_counter - p->duplicates;
+}
+
 /* Report in-band every event the kernel could not queue since the last check,
  * and every program run the kernel skipped (a tracing program that would nest
- * on the same CPU is not run: its event was never made). The skip counters
- * cost a syscall per program, so they are read at most once a second, and
- * always when `final` (shutdown). */
+ * on the same CPU is not run: its event was never made) that the backup did
+ * not make good. The skip counters cost a syscall per program, so they are
+ * read at most once a second, and always when `final` (shutdown). */
 static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, bool final)
 {
-	uint64_t counters[PW_COUNTER_MAX];
-	uint64_t skipped, recovered, now = now_wall_ns();
+	uint64_t dropped, skipped, recovered, now = now_wall_ns();
 	int err;
 
-	err = pw_loader_counters(loader, counters);
+	err = pw_loader_counter(loader, PW_COUNTER_DROPPED, &dropped);
 	if (err)
 		return err;
-	if (counters[PW_COUNTER_DROPPED] > p->drops_reported) {
-		err = emit_loss(p, counters[PW_COUNTER_DROPPED] - p->drops_reported,
-				"ringbuf_full");
-		p->drops_reported = counters[PW_COUNTER_DROPPED];
+	if (dropped > p->drops_reported) {
+		err = emit_loss(p, dropped - p->drops_reported, "ringbuf_full");
+		p->drops_reported = dropped;
 		if (err)
 			return err;
 	}
 	if (!final && now - p->skips_checked_ns < 1000000000ull)
 		return 0;
 	p->skips_checked_ns = now;
-	err = pw_loader_skipped(loader, &skipped);
+	/* Recoveries before skips: see pw_loader_skipped. */
+	err = pw_loader_counter(loader, PW_COUNTER_RECOVERED, &recovered) ?:
+	      pw_loader_skipped(loader, &skipped);
 	if (err)
 		return err;
-	/* Skips the backup made good are not lost; a duplicate it made was
-	 * counted as a recovery without a skip behind it. */
-	recovered = counters[PW_COUNTER_RECOVERED] - p->duplicates;
+	recovered = skips_made_good(p, recovered);
 	skipped = skipped > recovered ? skipped - recovered : 0;
 	if (skipped <= p->skips_reported)
 		return 0;
@@ -311,7 +316,7 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 		(unsigned long long)consumer->malformed,
 		(unsigned long long)(counters[PW_COUNTER_EVENTS] + counters[PW_COUNTER_DROPPED]),
 		(unsigned long long)p->skips_reported,
-		(unsigned long long)(counters[PW_COUNTER_RECOVERED] - p->duplicates),
+		(unsigned long long)skips_made_good(p, counters[PW_COUNTER_RECOVERED]),
 		(unsigned long long)p->duplicates);
 }
 
