@@ -61,4 +61,15 @@ static inline char *pw_put_decimal(char *p, uint64_t v)
 	return end;
 }
 
+/* v in decimal at p, a '-' first when negative; returns the end (at most 21
+ * bytes). Negated as unsigned: -INT64_MIN does not fit an int64_t. */
+static inline char *pw_put_decimal_signed(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return pw_put_decimal(p, 0 - (uint64_t)v);
+	}
+	return pw_put_decimal(p, (uint64_t)v);
+}
+
 #endif /* PW_DECIMAL_H */

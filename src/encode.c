@@ -149,14 +149,10 @@ static inline char *put_bytes(char *p, const char *s, size_t n)
 	return p + n;
 }
 
-static inline char *put_int(char *p, int64_t v)
+/* A count or id where 0 means "not known": written as null. */
+static inline char *put_uint_or_null(char *p, uint64_t v)
 {
-	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
-	if (v < 0) {
-		*p++ = '-';
-		return pw_put_decimal(p, 0 - (uint64_t)v);
-	}
-	return pw_put_decimal(p, (uint64_t)v);
+	return v ? pw_put_decimal(p, v) : put_bytes(p, "null", 4);
 }
 
 static inline char *put_bool(char *p, bool v)
@@ -258,10 +254,7 @@ static char *json_process(char *p, const struct line *l, const struct pw_task *t
 	LIT(p, ",\"container_id\":");
 	p = put_text(p, l->t[T_CONTAINER]);
 	LIT(p, ",\"cgroup_id\":");
-	if (t->cgroup_id)
-		p = pw_put_decimal(p, t->cgroup_id);
-	else
-		LIT(p, "null");
+	p = put_uint_or_null(p, t->cgroup_id);
 	*p++ = '}';
 	return p;
 }
@@ -271,9 +264,10 @@ static char *json_process(char *p, const struct line *l, const struct pw_task *t
 static char *json_endpoint(char *p, const char *ip, uint16_t port, struct text category,
 			   struct text service)
 {
-	if (!ip)
-		return put_bytes(p, "null,\"port\":null,\"category\":null,\"service\":null",
-				 sizeof("null,\"port\":null,\"category\":null,\"service\":null") - 1);
+	if (!ip) {
+		LIT(p, "null,\"port\":null,\"category\":null,\"service\":null");
+		return p;
+	}
 	p = put_string_n(p, ip, strlen(ip));
 	LIT(p, ",\"port\":");
 	p = pw_put_decimal(p, port);
@@ -314,7 +308,7 @@ static char *json_tcp(char *p, const struct line *l, const struct pw_record *rec
 static char *json_bind(char *p, const struct line *l, const struct pw_event *ev)
 {
 	LIT(p, ",\"bind\":{\"errno\":");
-	p = put_int(p, ev->bind_errno);
+	p = pw_put_decimal_signed(p, ev->bind_errno);
 	LIT(p, ",\"error\":");
 	p = put_text(p, l->t[T_ERROR]);
 	LIT(p, ",\"requested_port\":");
@@ -358,10 +352,7 @@ static char *json_socket_fields(char *p, const struct line *l, const struct pw_r
 	LIT(p, ",\"netns\":");
 	p = pw_put_decimal(p, ev->netns);
 	LIT(p, ",\"sock_cookie\":");
-	if (ev->sock_cookie)
-		p = pw_put_decimal(p, ev->sock_cookie);
-	else
-		LIT(p, "null");
+	p = put_uint_or_null(p, ev->sock_cookie);
 	LIT(p, ",\"hook\":");
 	p = put_text(p, l->t[T_HOOK]);
 	if (ev->type == PW_EVENT_STATE && ev->protocol == IPPROTO_TCP)

@@ -203,15 +203,11 @@ static inline __attribute__((always_inline)) void uint_impl(struct pw_json *j, u
 
 void pw_json_int(struct pw_json *j, int64_t v)
 {
-	char digits[24], *p = digits;
+	char digits[24];
 
 	if (!begin_value(j))
 		return;
-	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
-	if (v < 0)
-		*p++ = '-';
-	p = pw_put_decimal(p, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
-	put(j->buf, digits, (size_t)(p - digits));
+	put(j->buf, digits, (size_t)(pw_put_decimal_signed(digits, v) - digits));
 }
 
 void pw_json_bool(struct pw_json *j, bool v)

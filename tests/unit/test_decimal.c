@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The shared decimal writers against snprintf at every digit-count edge. */
+/* The shared decimal writers against snprintf at every digit-count edge,
+ * and the signed one at both ends of int64_t. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +36,28 @@ static void test_every_digit_count_edge(void **state)
 	}
 }
 
+static void check_signed(int64_t v)
+{
+	char want[32], got[32], *end;
+
+	snprintf(want, sizeof(want), "%" PRId64, v);
+	memset(got, 'x', sizeof(got));
+	end = pw_put_decimal_signed(got, v);
+	*end = '\0';
+	assert_string_equal(got, want);
+}
+
+static void test_signed_both_ends(void **state)
+{
+	(void)state;
+	check_signed(0);
+	check_signed(-1);
+	check_signed(98);
+	check_signed(-98);
+	check_signed(INT64_MAX);
+	check_signed(INT64_MIN); /* its negation does not fit an int64_t */
+}
+
 static void test_fixed_width_pads_with_zeros(void **state)
 {
 	char out[16];
@@ -56,6 +79,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_digit_count_edge),
 		cmocka_unit_test(test_fixed_width_pads_with_zeros),
+		cmocka_unit_test(test_signed_both_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
