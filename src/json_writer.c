@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "decimal.h"
 #include "json_writer.h"
 
@@ -366,6 +369,22 @@ static bool word_is_plain(uint64_t x)
 		 ((b - ones) & ~b & high));         /* '\\' */
 }
 
+#ifdef __SSE2__
+/* Sixteen bytes at once, exactly: true when none needs escaping. A signed
+ * compare with 0x20 catches the controls and every byte from 0x80 up. */
+static bool block_is_plain(const unsigned char *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)p);
+	__m128i bad = _mm_or_si128(
+		_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+			     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
+		_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+	return _mm_movemask_epi8(bad) == 0;
+}
+#endif
+
 char *pw_json_escape_to(char *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -374,6 +393,16 @@ char *pw_json_escape_to(char *out, const char *s, size_t n)
 	uint64_t w;
 
 	while (p < end) {
+#ifdef __SSE2__
+		if (end - p >= 16) {
+			if (block_is_plain(p)) {
+				memcpy(out, p, 16);
+				out += 16;
+				p += 16;
+				continue;
+			}
+		}
+#endif
 		if (end - p >= 8) {
 			memcpy(&w, p, 8);
 			if (word_is_plain(w)) {

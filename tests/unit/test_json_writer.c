@@ -312,6 +312,34 @@ static void test_random_bytes_give_safe_output(void **state)
 	pw_buf_free(&b);
 }
 
+/* Long plain runs are checked many bytes at a time: a byte that needs care
+ * at any position of a long string comes out exactly as it does alone. */
+static void test_byte_at_every_position_of_long_string(void **state)
+{
+	char in[41], want[64 + 40];
+	struct pw_buf alone;
+	size_t pos;
+	int c;
+
+	(void)state;
+	pw_buf_init(&alone);
+	for (c = 0; c < 256; c++) {
+		pw_buf_reset(&alone);
+		assert_int_equal(pw_json_escape(&alone, (const char *)&(char){ (char)c }, 1), 0);
+		for (pos = 0; pos < 40; pos++) {
+			memset(in, 'a' + (int)(pos % 26), 40);
+			in[pos] = (char)c;
+			in[40] = '\0';
+			memset(want, 'a' + (int)(pos % 26), pos);
+			memcpy(want + pos, alone.data, alone.len);
+			memset(want + pos + alone.len, 'a' + (int)(pos % 26), 39 - pos);
+			want[pos + alone.len + 39 - pos] = '\0';
+			check_escape_n(in, 40, want);
+		}
+	}
+	pw_buf_free(&alone);
+}
+
 /* ---- The writer ---- */
 
 struct writer {
@@ -615,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_decode),
 		cmocka_unit_test(test_every_code_point),
 		cmocka_unit_test(test_random_bytes_give_safe_output),
+		cmocka_unit_test(test_byte_at_every_position_of_long_string),
 		WRITER_TEST(test_commas_in_nested_values),
 		WRITER_TEST(test_empty_containers),
 		WRITER_TEST(test_top_level_array_and_scalar),
