@@ -61,13 +61,21 @@ struct {
 	__type(value, __u64);
 } filter_ports SEC(".maps");
 
-/* What is remembered about a live socket, keyed by its kernel address. */
+/* What is remembered about a socket, keyed by its kernel address.
+ *
+ * A closed socket's entry is not deleted but marked closed: the kernel
+ * hands the same address to a new socket soon (sockets come from a slab),
+ * whose first change then rewrites the entry in place. An LRU insert and a
+ * delete per socket were the state program's dearest map work; a closed
+ * entry costs nothing and is the first the LRU evicts, as nothing touches
+ * it any more. A closed entry reads as no entry (owner_of). */
 struct sock_owner {
 	struct pw_task task;
 	__u64 born_ns;    /* connect, listen or passive open */
 	__u64 changed_ns; /* last state change or bind */
 	__u8 attribution; /* PW_ATTR_SYSCALL or PW_ATTR_LISTENER: how task was learnt */
 	__u8 direction;   /* enum pw_direction, once the socket connected or listened */
+	__u8 open;        /* 0: the socket closed, the entry waits for its address's next socket */
 };
 
 struct {
@@ -307,24 +315,34 @@ static __always_inline struct pw_task *listener_lookup(const struct pw_event *ev
 	return bpf_map_lookup_elem(&listeners, &key);
 }
 
+/* The open socket's entry in an entry looked up (entry may be NULL). */
+static __always_inline struct sock_owner *owner_of(struct sock_owner *entry)
+{
+	return entry && entry->open ? entry : NULL;
+}
+
 /* Record the owner of a socket, whose sock_owners entry the caller looked
- * up already (known, NULL when there is none). changed_ns and born_ns of 0
- * keep what is already known. */
-static __always_inline void remember_owner_at(struct sock_owner *known, __u64 sk_key,
+ * up already (entry, NULL when there is none; open or closed). For an open
+ * socket, changed_ns and born_ns of 0 keep what is already known; a closed
+ * entry is another socket's and starts afresh. */
+static __always_inline void remember_owner_at(struct sock_owner *entry, __u64 sk_key,
 					      const struct pw_task *task, __u8 attribution,
 					      __u64 changed_ns, __u64 born_ns, __u8 direction)
 {
 	struct sock_owner fresh = {};
 
-	if (known) {
-		known->task = *task;
-		known->attribution = attribution;
-		if (changed_ns)
-			known->changed_ns = changed_ns;
-		if (born_ns)
-			known->born_ns = born_ns;
-		if (direction)
-			known->direction = direction;
+	if (entry) {
+		bool open = entry->open;
+
+		entry->task = *task;
+		entry->attribution = attribution;
+		if (changed_ns || !open)
+			entry->changed_ns = changed_ns;
+		if (born_ns || !open)
+			entry->born_ns = born_ns;
+		if (direction || !open)
+			entry->direction = direction;
+		entry->open = 1;
 		return;
 	}
 	fresh.task = *task;
@@ -332,6 +350,7 @@ static __always_inline void remember_owner_at(struct sock_owner *known, __u64 sk
 	fresh.changed_ns = changed_ns;
 	fresh.born_ns = born_ns;
 	fresh.direction = direction;
+	fresh.open = 1;
 	bpf_map_update_elem(&sock_owners, &sk_key, &fresh, BPF_ANY);
 }
 
@@ -349,7 +368,8 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 					    bool btf)
 {
 	__u64 sk_key = (__u64)sk;
-	struct sock_owner *known = bpf_map_lookup_elem(&sock_owners, &sk_key);
+	struct sock_owner *entry = bpf_map_lookup_elem(&sock_owners, &sk_key);
+	struct sock_owner *known = owner_of(entry);
 	struct pw_task *listener;
 	int old = ev->old_state, new = ev->new_state;
 
@@ -364,7 +384,7 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 			task_fill_current(&ev->owner);
 		ev->attribution = PW_ATTR_SYSCALL;
 		ev->direction = new == PW_TCP_LISTEN ? PW_DIR_LISTEN : PW_DIR_OUTBOUND;
-		remember_owner_at(known, sk_key, &ev->owner, PW_ATTR_SYSCALL, now, now,
+		remember_owner_at(entry, sk_key, &ev->owner, PW_ATTR_SYSCALL, now, now,
 				  ev->direction);
 		if (new == PW_TCP_LISTEN) {
 			/* A copy: see event_wanted on ring records as map values. */
@@ -384,7 +404,7 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 			ev->owner = *listener;
 			ev->attribution = PW_ATTR_LISTENER;
 			ev->direction = PW_DIR_INBOUND;
-			remember_owner_at(known, sk_key, listener, PW_ATTR_LISTENER, now, now,
+			remember_owner_at(entry, sk_key, listener, PW_ATTR_LISTENER, now, now,
 					  PW_DIR_INBOUND);
 			return;
 		}
@@ -394,8 +414,11 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 									  : PW_ATTR_SOCKET;
 		ev->direction = known->direction;
 		known->changed_ns = now;
-		if (new == PW_TCP_CLOSE && known->born_ns)
-			ev->duration_ns = now - known->born_ns;
+		if (new == PW_TCP_CLOSE) {
+			if (known->born_ns)
+				ev->duration_ns = now - known->born_ns;
+			known->open = 0;
+		}
 		return;
 	}
 	if (btf)
@@ -405,12 +428,13 @@ static __always_inline void attribute_state(struct pw_event *ev, struct sock *sk
 	ev->attribution = PW_ATTR_CURRENT;
 }
 
-/* btf: sk is BTF-typed (tp_btf), so the kernel's cast to a tcp_sock gives
+/* A socket closed: its byte counts, and its listeners entry if it was
+ * listening (its sock_owners entry was marked closed by attribute_state).
+ * btf: sk is BTF-typed (tp_btf), so the kernel's cast to a tcp_sock gives
  * plain loads instead of one helper read per field (Linux 5.9+: an older
  * kernel fails the tp_btf probe and runs the tracepoint hook). */
 static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, bool btf)
 {
-	__u64 sk_key = (__u64)sk;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	__u64 acked, received;
 	bool all_acked;
@@ -443,7 +467,6 @@ static __always_inline void forget_closed(struct pw_event *ev, struct sock *sk, 
 		received--;
 	ev->bytes_sent = acked;
 	ev->bytes_received = received;
-	bpf_map_delete_elem(&sock_owners, &sk_key);
 	if (ev->old_state == PW_TCP_LISTEN) {
 		struct listener_key key;
 		struct pw_task *listener;

@@ -273,3 +273,42 @@ def has_fexit_expected():
 
 
 sys.path.insert(0, HERE)
+
+
+def storm_changes(path):
+    with open(path, "rb") as f:
+        return sum(1 for line in f if b'"comm":"storm"' in line and b'"type":"state"' in line)
+
+
+def storm_trace(tmp_path, connections, listeners, *tracer_args):
+    """Trace a loopback storm (bench/storm.c: client and server in separate
+    processes) of state changes only; returns the events and the tracer's
+    stderr. stdout goes straight to a file, as in the benchmark: written
+    synchronously, it cannot overflow an output queue at the storm's rate."""
+    storm = os.environ.get("PW_STORM", os.path.join(REPO, "build", "bench", "storm"))
+    if not os.access(storm, os.X_OK):
+        pytest.fail(f"the storm peer is not built at {storm}: run through 'make integration'")
+    out = tmp_path / "storm.json"
+    with open(out, "w") as f:
+        tracer = subprocess.Popen([binary(), "--json", "--states-only", *tracer_args], stdout=f,
+                                  stderr=subprocess.PIPE, text=True)
+    try:
+        started = tracer.stderr.readline()
+        while started and not started.startswith("portwarden: tracing"):
+            started = tracer.stderr.readline()
+        assert started, "tracer did not start"
+        subprocess.run([storm, "tcp", "-4", "-n", str(connections), "-k", str(listeners)],
+                       check=True, capture_output=True, timeout=300)
+        # The last closes complete in softirq after the storm's processes
+        # are gone, later still when a FIN had to be sent again: the
+        # programs must stay attached until every change is in.
+        expected = connections * 10 + listeners * 2
+        deadline = time.monotonic() + 15
+        while storm_changes(out) < expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        _, err = tracer.communicate(timeout=60)
+    assert tracer.returncode == 0, err
+    with open(out) as f:
+        return [json.loads(line) for line in f], err

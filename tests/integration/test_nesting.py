@@ -5,16 +5,11 @@ hidden --pretend-skipped/--pretend-twice switches make the main tp_btf
 program act, every Nth run, as if it had been skipped or as if its mark had
 been lost, so both paths run on demand; a loopback storm makes real ones."""
 import collections
-import json
-import os
 import re
-import signal
-import subprocess
-import time
 
 import pytest
 
-from conftest import REPO, Peer, binary, free_port, socket_events, transitions
+from conftest import Peer, free_port, socket_events, storm_trace, transitions
 
 BACKUP = re.compile(r"(\d+) program runs skipped by the kernel \(nested\), (\d+) more skipped "
                     r"and run by the backup program, (\d+) reported twice and dropped")
@@ -95,52 +90,19 @@ def test_a_change_reported_twice_is_written_once(tracers):
     assert written == len(socket_events(events)) and lost == 0
 
 
-def storm_changes(path):
-    with open(path, "rb") as f:
-        return sum(1 for line in f if b'"comm":"storm"' in line and b'"type":"state"' in line)
-
-
 def test_a_loopback_storm_loses_nothing(tmp_path):
     """Real nesting: the storm's client and server ends of loopback
     connections change state on the same CPUs, process context and softirq.
-    Every change is written exactly once; skips are all made good. stdout
-    goes straight to a file, as in the benchmark: written synchronously, it
-    cannot overflow an output queue at the storm's rate."""
-    storm = os.environ.get("PW_STORM", os.path.join(REPO, "build", "bench", "storm"))
-    if not os.access(storm, os.X_OK):
-        pytest.fail(f"the storm peer is not built at {storm}: run through 'make integration'")
-    out = tmp_path / "storm.json"
-    with open(out, "w") as f:
-        tracer = subprocess.Popen([binary(), "--json", "--states-only"], stdout=f,
-                                  stderr=subprocess.PIPE, text=True)
-    try:
-        started = tracer.stderr.readline()
-        while started and not started.startswith("portwarden: tracing"):
-            started = tracer.stderr.readline()
-        assert started, "tracer did not start"
-        connections, listeners = 6000, 4
-        subprocess.run([storm, "tcp", "-4", "-n", str(connections), "-k", str(listeners)],
-                       check=True, capture_output=True, timeout=300)
-        # The last closes complete in softirq after the storm's processes
-        # are gone, later still when a FIN had to be sent again: the
-        # programs must stay attached until every change is in.
-        expected = connections * 10 + listeners * 2
-        deadline = time.monotonic() + 15
-        while storm_changes(out) < expected and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        tracer.send_signal(signal.SIGINT)
-        _, err = tracer.communicate(timeout=60)
-    assert tracer.returncode == 0, err
+    Every change is written exactly once; skips are all made good."""
+    connections, listeners = 6000, 4
+    events, err = storm_trace(tmp_path, connections, listeners)
     changes = collections.Counter()
     lives = collections.defaultdict(list)
-    with open(out) as f:
-        for line in f:
-            e = json.loads(line)
-            assert e["type"] != "loss", e
-            if e["type"] == "state" and e["process"]["comm"] == "storm":
-                changes[(e["sock_cookie"], e["tcp"]["old_state"], e["tcp"]["new_state"])] += 1
-                lives[e["sock_cookie"]].append(e)
+    for e in events:
+        assert e["type"] != "loss", e
+        if e["type"] == "state" and e["process"]["comm"] == "storm":
+            changes[(e["sock_cookie"], e["tcp"]["old_state"], e["tcp"]["new_state"])] += 1
+            lives[e["sock_cookie"]].append(e)
     assert max(changes.values()) == 1, "a state change written twice"
     broken = {c: transitions(evs) for c, evs in lives.items() if len(evs) not in (2, 5)}
     assert not broken and sum(changes.values()) == connections * 10 + listeners * 2, \

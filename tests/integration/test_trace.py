@@ -1,6 +1,8 @@
 """Issue 2: the live tracer on the real kernel. Every test makes its own
 sockets in separate, distinctively named processes and filters the trace to
 its own ports or pids, so other traffic on the machine does not matter."""
+import calendar
+import collections
 import os
 import signal
 import socket
@@ -10,7 +12,7 @@ import time
 import pytest
 
 from conftest import (Peer, binary, free_port, has_fexit_expected, netns_inode,
-                      socket_events, traced_connection, transitions)
+                      socket_events, storm_trace, traced_connection, transitions)
 
 CLIENT_STATES = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"),
                  ("ESTABLISHED", "FIN_WAIT1"), ("FIN_WAIT1", "FIN_WAIT2"),
@@ -137,6 +139,40 @@ def test_tcp_conversation_every_state_with_its_owner(tracers, family, state_hook
 
     seqs = [e["seq"] for e in tracer.events()]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def wall_ns(event):
+    """An event's RFC 3339 time as ns since the epoch, to the nanosecond."""
+    head, frac = event["time"].rstrip("Z").split(".")
+    return calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S")) * 10**9 + int(frac.ljust(9, "0"))
+
+
+def test_each_socket_times_its_own_life(tmp_path):
+    """The tracer remembers sockets by their kernel address, and the kernel
+    hands a closed socket's memory to the next socket: over a storm of short
+    connections each address serves many sockets in turn, and every one must
+    start afresh. Its first change has no time in a previous state, each
+    later change's time in its old state is exactly the gap since its
+    previous change (both from the kernel's clock), and its close reports
+    its own life."""
+    connections = 2000
+    events, err = storm_trace(tmp_path, connections, 2)
+    lives = collections.defaultdict(list)
+    for e in events:
+        if e["type"] == "state" and e["process"]["comm"] == "storm":
+            lives[e["sock_cookie"]].append(e)
+    checked = 0
+    for cookie, evs in lives.items():
+        if transitions(evs)[0] == ("CLOSE", "LISTEN"):
+            continue  # bound first: its first change counts from the bind
+        times = [wall_ns(e) for e in evs]
+        assert evs[0]["tcp"]["prev_state_ns"] == 0, evs[0]
+        for before, e, at in zip(times, evs[1:], times[1:]):
+            assert e["tcp"]["prev_state_ns"] == at - before, (e, at - before)
+        assert evs[-1]["tcp"]["new_state"] == "CLOSE", transitions(evs)
+        assert evs[-1]["tcp"]["duration_ns"] == times[-1] - times[0], evs
+        checked += 1
+    assert checked == 2 * connections, err
 
 
 def bind_trace(tracers, *peer_args, comm="pw-binder", extra=()):
