@@ -3,6 +3,7 @@
  * together: load/attach -> ring -> decode -> annotate -> policy -> outputs
  * (each encodes and writes in its own format and thread). */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ struct pw_pipeline {
 	uint64_t duplicates;      /* recovered state changes reported twice, dropped */
 	uint64_t skips_checked_ns; /* when the programs' skip counters were last read */
 	uint64_t stats_due_ns;    /* when the next periodic stats record is due */
+	uint64_t trimmed_ns;      /* when free heap memory was last given back */
 	struct pw_recent_states recent; /* to recognise a recovered change reported twice */
 };
 
@@ -223,6 +225,25 @@ static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
 	rec.loss.lost = lost;
 	rec.loss.reason = reason;
 	return emit(p, &rec);
+}
+
+/* Give free heap pages back to the system: start-up leaves some 11 MB
+ * free in the heap (the kernel's BTF, parsed to load the programs; the
+ * snapshot), and an output queue that filled up during a burst leaves its
+ * lines' memory free once it drains. At most once a second unless now. */
+static void give_back_free_memory(struct pw_pipeline *p, bool now)
+{
+#ifdef __GLIBC__
+	uint64_t t = now_wall_ns();
+
+	if (!now && t - p->trimmed_ns < 1000000000ull)
+		return;
+	p->trimmed_ns = t;
+	malloc_trim(0);
+#else
+	(void)p;
+	(void)now;
+#endif
 }
 
 /* Skips the backup program made good, from its PW_COUNTER_RECOVERED: a
@@ -469,6 +490,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	write_snapshot(&pipeline, &snapshot);
+	give_back_free_memory(&pipeline, true);
 	fprintf(stderr, "portwarden: tracing (state hook: %s, bind hook: %s%s, cookies: %s)\n",
 		(opts.classes & (PW_CLASS_STATE | PW_CLASS_LISTEN)) ? pw_state_hook_name(loader.state_hook) : "off",
 		(opts.classes & PW_CLASS_BIND) ? pw_bind_hook_name(loader.bind_hook) : "off",
@@ -491,6 +513,7 @@ int main(int argc, char **argv)
 		report_drops(&pipeline, &loader, false);
 		maybe_emit_stats(&pipeline, &loader);
 		pw_outputs_flush(pipeline.outputs);
+		give_back_free_memory(&pipeline, false);
 	}
 	/* Stop the programs, then drain what the kernel queued before that and
 	 * account for it: made == written + lost, exactly. */
