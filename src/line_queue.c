@@ -97,9 +97,11 @@ int pw_line_queue_push(struct pw_line_queue *q, const char *data, size_t len,
 		err = -ENOBUFS;
 	} else {
 		q->slots[(q->head + q->count) % q->max_lines] = line;
-		q->count++;
+		/* The writer waits only on an empty queue: one wake-up per
+		 * batch, not one futex call per line. */
+		if (q->count++ == 0)
+			pthread_cond_signal(&q->ready);
 		q->bytes += len;
-		pthread_cond_signal(&q->ready);
 	}
 	pthread_mutex_unlock(&q->lock);
 	if (err)

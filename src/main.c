@@ -230,7 +230,9 @@ static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
 /* Give free heap pages back to the system: start-up leaves some 11 MB
  * free in the heap (the kernel's BTF, parsed to load the programs; the
  * snapshot), and an output queue that filled up during a burst leaves its
- * lines' memory free once it drains. At most once a second unless now. */
+ * lines' memory free once it drains. At most once a second unless now;
+ * the loop asks only when a poll found nothing, so a storm is not slowed
+ * by pages given back and faulted in again. */
 static void give_back_free_memory(struct pw_pipeline *p, bool now)
 {
 #ifdef __GLIBC__
@@ -513,7 +515,8 @@ int main(int argc, char **argv)
 		report_drops(&pipeline, &loader, false);
 		maybe_emit_stats(&pipeline, &loader);
 		pw_outputs_flush(pipeline.outputs);
-		give_back_free_memory(&pipeline, false);
+		if (code == 0) /* a quiet moment: nothing came in since the last poll */
+			give_back_free_memory(&pipeline, false);
 	}
 	/* Stop the programs, then drain what the kernel queued before that and
 	 * account for it: made == written + lost, exactly. */
