@@ -97,11 +97,12 @@ int pw_line_queue_push(struct pw_line_queue *q, const char *data, size_t len,
 		err = -ENOBUFS;
 	} else {
 		q->slots[(q->head + q->count) % q->max_lines] = line;
-		/* The writer waits only on an empty queue: one wake-up per
-		 * batch, not one futex call per line. */
-		if (q->count++ == 0)
-			pthread_cond_signal(&q->ready);
+		q->count++;
 		q->bytes += len;
+		/* Woken for a batch, not for every line (pw_line_queue_flush
+		 * wakes it for what is left). */
+		if (q->count == PW_LINE_QUEUE_WAKE_LINES)
+			pthread_cond_signal(&q->ready);
 	}
 	pthread_mutex_unlock(&q->lock);
 	if (err)
@@ -141,6 +142,14 @@ void pw_line_queue_close(struct pw_line_queue *q)
 	pthread_mutex_lock(&q->lock);
 	q->closed = true;
 	pthread_cond_broadcast(&q->ready);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void pw_line_queue_flush(struct pw_line_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->count)
+		pthread_cond_signal(&q->ready);
 	pthread_mutex_unlock(&q->lock);
 }
 

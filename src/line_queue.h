@@ -31,6 +31,10 @@ struct pw_line_queue {
 int pw_line_queue_init(struct pw_line_queue *q, size_t max_lines, size_t max_bytes);
 /* Frees every line still queued. */
 void pw_line_queue_destroy(struct pw_line_queue *q);
+/* A push wakes the writer when this many lines wait; fewer wait for
+ * pw_line_queue_flush (or the writer's own timeout). */
+#define PW_LINE_QUEUE_WAKE_LINES 256
+
 /* Copy len bytes in. Returns 0, -ENOBUFS when the queue has no room for
  * the line (by lines or bytes; a line larger than max_bytes fits only an
  * empty queue), -EPIPE once closed, or -ENOMEM. */
@@ -43,6 +47,9 @@ bool pw_line_queue_has_room(struct pw_line_queue *q, size_t len);
 size_t pw_line_queue_pop(struct pw_line_queue *q, struct pw_line *out, size_t max, int timeout_ms);
 /* Refuse further pushes and wake the writer. */
 void pw_line_queue_close(struct pw_line_queue *q);
+/* Wake the writer if anything is queued: the producer calls it when it has
+ * queued all it had for now (a ring poll's worth). */
+void pw_line_queue_flush(struct pw_line_queue *q);
 /* Wake a writer waiting in pop (it returns 0 if nothing is queued). */
 void pw_line_queue_wake(struct pw_line_queue *q);
 /* Free every queued line; returns how many there were. */

@@ -203,6 +203,7 @@ void pw_outputs_flush(struct pw_outputs *set)
 
 		if (is_queued(o)) {
 			report_losses(o);
+			pw_line_queue_flush(&o->queue);
 		} else if (!o->sink.closed) {
 			pw_sink_flush(&o->sink);
 			pw_sink_reader_gone(&o->sink);

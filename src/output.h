@@ -41,9 +41,9 @@ int pw_outputs_start(struct pw_outputs *set, char *err, size_t err_len);
  * output. Returns 0, -EPIPE when stdout's reader went away (stop tracing),
  * or the first encoding error. */
 int pw_outputs_emit(struct pw_outputs *set, const struct pw_record *rec);
-/* Write stdout's batch (and notice a stdout reader that went away), and
- * queue the pending loss record of any output that works again. Call
- * after each poll of the ring. */
+/* Write stdout's batch (and notice a stdout reader that went away), queue
+ * the pending loss record of any output that works again, and wake each
+ * output's writer for what is queued. Call after each poll of the ring. */
 void pw_outputs_flush(struct pw_outputs *set);
 /* Ask file outputs to re-open their path (SIGHUP after logrotate). */
 void pw_outputs_reopen(struct pw_outputs *set);
