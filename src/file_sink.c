@@ -8,10 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <zlib.h>
 #include "file_sink.h"
 
 #define GZIP_CHUNK (64u << 10)
+/* Lines handed to one writev(). */
+#define WRITE_LINES_AT_ONCE 64
 
 static int open_append(const char *path, uint64_t *size)
 {
@@ -41,7 +44,6 @@ int pw_file_sink_open(struct pw_file_sink *fs, const char *path, uint64_t max_si
 
 	memset(fs, 0, sizeof(*fs));
 	fs->fd = -1;
-	pw_buf_init(&fs->batch);
 	if (strlen(path) + sizeof(".rotating-18446744073709551615") > sizeof(fs->path)) {
 		snprintf(err, err_len, "cannot open output file %s: %s", path, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
@@ -267,32 +269,52 @@ void pw_file_sink_settle(struct pw_file_sink *fs)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-/* Write the batch whole or not at all: a short write is cut off again so
- * the file never ends in half a line. */
-static int write_batch(struct pw_file_sink *fs)
+/* Write n lines whole or not at all: a short write is cut off again so the
+ * file never ends in half a line. Straight from the lines (writev), with no
+ * copy into a batch first. */
+static int write_lines(struct pw_file_sink *fs, const struct pw_line *lines, size_t n)
 {
-	size_t done = 0;
-	ssize_t n;
+	struct iovec iov[WRITE_LINES_AT_ONCE];
+	uint64_t done = 0;
+	size_t next = 0;
 	int err;
 
-	if (fs->batch.failed)
-		return -ENOMEM;
-	while (done < fs->batch.len) {
-		n = write(fs->fd, fs->batch.data + done, fs->batch.len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			if (done) {
-				/* Best effort: if even this fails, the file keeps
-				 * a partial line and the loss is still counted. */
-				int cut = ftruncate(fs->fd, (off_t)fs->size);
+	while (next < n) {
+		size_t count = 0, first = 0;
 
-				(void)cut;
-			}
-			return err;
+		for (; count < WRITE_LINES_AT_ONCE && next < n; next++) {
+			if (!lines[next].len)
+				continue;
+			iov[count].iov_base = lines[next].data;
+			iov[count].iov_len = lines[next].len;
+			count++;
 		}
-		done += (size_t)n;
+		while (first < count) {
+			ssize_t wrote = writev(fs->fd, iov + first, (int)(count - first));
+
+			if (wrote < 0 && errno == EINTR)
+				continue;
+			if (wrote <= 0) {
+				err = wrote < 0 ? -errno : -EIO;
+				if (done) {
+					/* Best effort: if even this fails, the file
+					 * keeps a partial line and the loss is still
+					 * counted. */
+					int cut = ftruncate(fs->fd, (off_t)fs->size);
+
+					(void)cut;
+				}
+				return err;
+			}
+			done += (uint64_t)wrote;
+			/* Skip what went out: whole lines, then part of one. */
+			while (first < count && (size_t)wrote >= iov[first].iov_len)
+				wrote -= (ssize_t)iov[first++].iov_len;
+			if (first < count) {
+				iov[first].iov_base = (char *)iov[first].iov_base + wrote;
+				iov[first].iov_len -= (size_t)wrote;
+			}
+		}
 	}
 	fs->size += done;
 	return 0;
@@ -301,38 +323,33 @@ static int write_batch(struct pw_file_sink *fs)
 size_t pw_file_sink_write(struct pw_file_sink *fs, const struct pw_line *lines, size_t n,
 			  int *error)
 {
-	size_t written = 0, grouped = 0;
-	int err = 0;
+	size_t first = 0;
+	uint64_t grouped = 0; /* bytes of lines[first..i) */
+	int err;
 
 	*error = 0;
-	pw_buf_reset(&fs->batch);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t after = fs->size + fs->batch.len + lines[i].len;
-
-		if (fs->max_size && after > fs->max_size && fs->size + fs->batch.len > 0) {
-			err = write_batch(fs);
+		if (fs->max_size && fs->size + grouped + lines[i].len > fs->max_size &&
+		    fs->size + grouped > 0) {
+			err = write_lines(fs, lines + first, i - first);
 			if (err)
 				goto failed;
-			written += grouped;
+			first = i;
 			grouped = 0;
-			pw_buf_reset(&fs->batch);
 			/* Could not rotate: go on appending rather than drop
 			 * events; the writer reports rotate_error. */
 			fs->rotate_error = pw_file_sink_rotate(fs);
 		}
-		pw_buf_append(&fs->batch, lines[i].data, lines[i].len);
-		grouped++;
+		grouped += lines[i].len;
 	}
-	err = write_batch(fs);
+	err = write_lines(fs, lines + first, n - first);
 	if (err)
 		goto failed;
-	pw_buf_reset(&fs->batch);
-	return written + grouped;
+	return n;
 
 failed:
-	pw_buf_reset(&fs->batch);
 	*error = err;
-	return written;
+	return first;
 }
 
 void pw_file_sink_close(struct pw_file_sink *fs)
@@ -355,5 +372,4 @@ void pw_file_sink_close(struct pw_file_sink *fs)
 	if (fs->fd >= 0)
 		close(fs->fd);
 	fs->fd = -1;
-	pw_buf_free(&fs->batch);
 }

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "buf.h"
 #include "line_queue.h"
 
 #define PW_FILE_SINK_JOBS 16
@@ -23,7 +22,6 @@ struct pw_file_sink {
 	unsigned int keep; /* rotated files kept */
 	uint64_t rotations;
 	int rotate_error; /* last rotation's result: 0 or a negative errno */
-	struct pw_buf batch;
 	/* Rotated files are compressed by a thread of their own, started at
 	 * the first rotation; jobs are the numbers of the staged files
 	 * (PATH.rotating-N) waiting for it. */
