@@ -1,0 +1,174 @@
+/* Unit tests for the queue between the ring consumer and an output's writer
+ * thread (line_queue.c): order, the line and byte caps, closing, and when a
+ * waiting writer is woken (a batch's worth of lines, or a flush). */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include "line_queue.h"
+
+static void push_text(struct pw_line_queue *q, const char *s, int want)
+{
+	assert_int_equal(pw_line_queue_push(q, s, strlen(s), 0), want);
+}
+
+static void test_lines_come_out_in_order_as_copies(void **state)
+{
+	struct pw_line_queue q;
+	struct pw_line out[4];
+	char text[8] = "first";
+
+	(void)state;
+	assert_int_equal(pw_line_queue_init(&q, 8, 1024), 0);
+	push_text(&q, text, 0);
+	strcpy(text, "changed"); /* the queue holds its own copy */
+	assert_int_equal(pw_line_queue_push(&q, "second", 6, 7), 0);
+	assert_int_equal(pw_line_queue_pop(&q, out, 4, 0), 2);
+	assert_int_equal(out[0].len, 5);
+	assert_memory_equal(out[0].data, "first", 5);
+	assert_int_equal(out[1].len, 6);
+	assert_memory_equal(out[1].data, "second", 6);
+	assert_int_equal(out[1].carried_lost, 7);
+	pw_lines_free(out, 2);
+	assert_int_equal(pw_line_queue_pop(&q, out, 4, 0), 0);
+	pw_line_queue_destroy(&q);
+}
+
+static void test_caps_by_lines_and_by_bytes(void **state)
+{
+	struct pw_line_queue q;
+	struct pw_line out[8];
+	char big[64];
+
+	(void)state;
+	assert_int_equal(pw_line_queue_init(&q, 3, 20), 0);
+	push_text(&q, "aaaa", 0);
+	push_text(&q, "bbbb", 0);
+	push_text(&q, "cccc", 0);
+	push_text(&q, "d", -ENOBUFS); /* three lines: full by lines */
+	assert_false(pw_line_queue_has_room(&q, 1));
+	assert_int_equal(pw_line_queue_pop(&q, out, 1, 0), 1);
+	pw_lines_free(out, 1);
+	push_text(&q, "ddddddddddddd", -ENOBUFS); /* 8 + 13 bytes > 20... */
+	push_text(&q, "dddddddd", 0);             /* ... 8 + 8 fit */
+	assert_int_equal(pw_line_queue_pop(&q, out, 8, 0), 3);
+	pw_lines_free(out, 3);
+	/* A line larger than the byte cap fits an empty queue only. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	push_text(&q, big, 0);
+	push_text(&q, "e", -ENOBUFS);
+	assert_int_equal(pw_line_queue_discard(&q), 1);
+	push_text(&q, "e", 0);
+	pw_line_queue_destroy(&q);
+}
+
+static void test_closed_queue_refuses_and_drains(void **state)
+{
+	struct pw_line_queue q;
+	struct pw_line out[4];
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_int_equal(pw_line_queue_init(&q, 8, 1024), 0);
+	push_text(&q, "last", 0);
+	pw_line_queue_close(&q);
+	push_text(&q, "late", -EPIPE);
+	assert_false(pw_line_queue_has_room(&q, 1));
+	assert_int_equal(pw_line_queue_pop(&q, out, 4, 10000), 1);
+	pw_lines_free(out, 1);
+	/* Closed and empty: no wait at all, however long the timeout. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pw_line_queue_pop(&q, out, 4, 10000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	pw_line_queue_destroy(&q);
+}
+
+/* A writer waiting in pop with a long timeout, as output.c's does. */
+struct waiter {
+	struct pw_line_queue *q;
+	size_t got;
+	double waited_s;
+};
+
+static void *wait_for_lines(void *arg)
+{
+	struct waiter *w = arg;
+	struct pw_line out[PW_LINE_QUEUE_WAKE_LINES];
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	w->got = pw_line_queue_pop(w->q, out, PW_LINE_QUEUE_WAKE_LINES, 20000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	w->waited_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	pw_lines_free(out, w->got);
+	return NULL;
+}
+
+static void start_waiter(pthread_t *thread, struct waiter *w)
+{
+	const struct timespec settle = { 0, 100 * 1000 * 1000 };
+
+	assert_int_equal(pthread_create(thread, NULL, wait_for_lines, w), 0);
+	nanosleep(&settle, NULL); /* let it reach the wait */
+}
+
+/* The timeout is 20 s: a writer that was not woken would wait all of it,
+ * so "well under 10 s" tells a wake-up from a timeout on any machine. */
+static void test_writer_woken_by_flush(void **state)
+{
+	struct pw_line_queue q;
+	struct waiter w = { .q = &q };
+	pthread_t thread;
+
+	(void)state;
+	assert_int_equal(pw_line_queue_init(&q, 1024, 1 << 20), 0);
+	start_waiter(&thread, &w);
+	push_text(&q, "one line, less than a batch", 0);
+	pw_line_queue_flush(&q);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	assert_int_equal(w.got, 1);
+	assert_true(w.waited_s < 10);
+	pw_line_queue_destroy(&q);
+}
+
+static void test_writer_woken_by_a_batch(void **state)
+{
+	struct pw_line_queue q;
+	struct waiter w = { .q = &q };
+	pthread_t thread;
+	char line[32];
+
+	(void)state;
+	assert_int_equal(pw_line_queue_init(&q, 1024, 1 << 20), 0);
+	start_waiter(&thread, &w);
+	for (int i = 0; i < PW_LINE_QUEUE_WAKE_LINES; i++) {
+		snprintf(line, sizeof(line), "line %d", i);
+		push_text(&q, line, 0);
+	}
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	assert_true(w.got >= 1);
+	assert_true(w.waited_s < 10);
+	assert_int_equal(pw_line_queue_discard(&q), PW_LINE_QUEUE_WAKE_LINES - w.got);
+	pw_line_queue_destroy(&q);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines_come_out_in_order_as_copies),
+		cmocka_unit_test(test_caps_by_lines_and_by_bytes),
+		cmocka_unit_test(test_closed_queue_refuses_and_drains),
+		cmocka_unit_test(test_writer_woken_by_flush),
+		cmocka_unit_test(test_writer_woken_by_a_batch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
