@@ -16,6 +16,10 @@ int pw_line_queue_init(struct pw_line_queue *q, size_t max_lines, size_t max_byt
 		return -ENOMEM;
 	q->max_lines = max_lines;
 	q->max_bytes = max_bytes;
+	/* A small queue (queue=64) wakes its writer well before it is full. */
+	q->wake_lines = max_lines / 4 ? max_lines / 4 : 1;
+	if (q->wake_lines > PW_LINE_QUEUE_WAKE_LINES)
+		q->wake_lines = PW_LINE_QUEUE_WAKE_LINES;
 	pthread_mutex_init(&q->lock, NULL);
 	/* Timed waits on CLOCK_MONOTONIC: a wall clock step must not turn a
 	 * 100 ms wait into an hour. */
@@ -101,7 +105,7 @@ int pw_line_queue_push(struct pw_line_queue *q, const char *data, size_t len,
 		q->bytes += len;
 		/* Woken for a batch, not for every line (pw_line_queue_flush
 		 * wakes it for what is left). */
-		if (q->count == PW_LINE_QUEUE_WAKE_LINES)
+		if (q->count == q->wake_lines)
 			pthread_cond_signal(&q->ready);
 	}
 	pthread_mutex_unlock(&q->lock);

@@ -23,6 +23,7 @@ struct pw_line_queue {
 	pthread_cond_t ready;
 	struct pw_line *slots;
 	size_t max_lines, max_bytes;
+	size_t wake_lines; /* a push that makes this many wakes the writer */
 	size_t head, count, bytes;
 	bool closed; /* no more pushes: pop returns what is left, then 0 at once */
 };
@@ -31,8 +32,9 @@ struct pw_line_queue {
 int pw_line_queue_init(struct pw_line_queue *q, size_t max_lines, size_t max_bytes);
 /* Frees every line still queued. */
 void pw_line_queue_destroy(struct pw_line_queue *q);
-/* A push wakes the writer when this many lines wait; fewer wait for
- * pw_line_queue_flush (or the writer's own timeout). */
+/* A push wakes the writer when this many lines wait (a quarter of the
+ * queue if that is fewer); fewer wait for pw_line_queue_flush (or the
+ * writer's own timeout). */
 #define PW_LINE_QUEUE_WAKE_LINES 256
 
 /* Copy len bytes in. Returns 0, -ENOBUFS when the queue has no room for

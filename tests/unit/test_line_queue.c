@@ -139,25 +139,34 @@ static void test_writer_woken_by_flush(void **state)
 	pw_line_queue_destroy(&q);
 }
 
-static void test_writer_woken_by_a_batch(void **state)
+/* Push lines one by one into a queue of max_lines until the waiting writer
+ * returns: it must be woken by the batch-th line at the latest. */
+static void check_woken_by_batch(size_t max_lines, size_t batch)
 {
 	struct pw_line_queue q;
 	struct waiter w = { .q = &q };
 	pthread_t thread;
 	char line[32];
 
-	(void)state;
-	assert_int_equal(pw_line_queue_init(&q, 1024, 1 << 20), 0);
+	assert_int_equal(pw_line_queue_init(&q, max_lines, 1 << 20), 0);
 	start_waiter(&thread, &w);
-	for (int i = 0; i < PW_LINE_QUEUE_WAKE_LINES; i++) {
-		snprintf(line, sizeof(line), "line %d", i);
+	for (size_t i = 0; i < batch; i++) {
+		snprintf(line, sizeof(line), "line %zu", i);
 		push_text(&q, line, 0);
 	}
 	assert_int_equal(pthread_join(thread, NULL), 0);
 	assert_true(w.got >= 1);
 	assert_true(w.waited_s < 10);
-	assert_int_equal(pw_line_queue_discard(&q), PW_LINE_QUEUE_WAKE_LINES - w.got);
+	assert_int_equal(pw_line_queue_discard(&q), batch - w.got);
 	pw_line_queue_destroy(&q);
+}
+
+static void test_writer_woken_by_a_batch(void **state)
+{
+	(void)state;
+	check_woken_by_batch(1024, PW_LINE_QUEUE_WAKE_LINES);
+	/* A small queue wakes its writer at a quarter full. */
+	check_woken_by_batch(16, 4);
 }
 
 int main(void)
