@@ -47,14 +47,20 @@ def run(cmd, **kw):
 
 # ---------------------------------------------------------------- the machine
 
+def bpf_stats(on):
+    """Kernel BPF run-time statistics: two clock reads around every program
+    run, so they are on only in the rounds that measure BPF time."""
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write("1" if on else "0")
+
+
 def prepare_machine(install_peers):
-    """tracefs for plain tracepoints, BPF run-time stats, the peers."""
+    """tracefs for plain tracepoints, BPF statistics off, the peers."""
     if not os.path.isdir(os.path.join(TRACEFS, "events")):
         subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS], check=False)
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         old_stats = f.read().strip()
-    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-        f.write("1")
+    bpf_stats(False)
     if install_peers and os.path.exists("/etc/debian_version"):
         missing = [p for p, b in (("libbpf-tools", "/usr/sbin/tcpstates"),
                                   ("bpftrace", "bpftrace")) if not shutil.which(b)]
@@ -355,6 +361,30 @@ def interleaved(configs, rounds):
             yield r, cfg
 
 
+def storm_rounds(build, configs, rounds, workdir, tag, storm_args, need_hooks):
+    """The rate rounds, BPF statistics off, then one more round of every
+    tracer with them on: its runs give the BPF figures and count for loss,
+    never for the rates (the statistics' clock reads would slow the storm)."""
+    runs = []
+    plan = list(interleaved(configs, rounds))
+    plan += [(rounds, cfg) for cfg in configs if cfg.cmd]
+    for r, cfg in plan:
+        stats_round = r == rounds
+        bpf_stats(stats_round)
+        try:
+            res = measured_run(build, cfg, workdir, f"{tag}-{cfg.name}-{r}", storm_args,
+                               need_hooks)
+        finally:
+            bpf_stats(False)
+        res["round"] = r
+        res["stats_round"] = stats_round
+        runs.append(res)
+        log(f"  round {r}{' (BPF statistics)' if stats_round else ''} {cfg.name:<11} "
+            f"{res['per_second']:9.0f} conn/s emitted={res.get('emitted')} "
+            f"lost={res.get('lost')} cpu={res.get('cpu_s', 0):.2f}s")
+    return runs
+
+
 # ---------------------------------------------------------------- figures
 
 def spread(values):
@@ -366,19 +396,22 @@ def spread(values):
 
 
 def summarize(runs, configs, expected_per_run):
+    """Rates from the rate rounds; BPF figures from the statistics round
+    (all runs when there is none); loss, events and CPU from every run."""
     by = {c.name: [r for r in runs if r["config"] == c.name] for c in configs}
-    base = spread([r["per_second"] for r in by.get("none", [])])
+    rated = {n: [r for r in rs if not r.get("stats_round")] for n, rs in by.items()}
+    base = spread([r["per_second"] for r in rated.get("none", [])])
     out = {}
     for c in configs:
         rs = by[c.name]
         if not rs:
             continue
-        s = {"connections_per_second": spread([r["per_second"] for r in rs])}
+        s = {"connections_per_second": spread([r["per_second"] for r in rated[c.name]])}
         if base and base["median"]:
             # Ratio per round against that round's untraced run, then the median.
             ratios = []
-            for r in rs:
-                same_round = [b for b in by["none"] if b["round"] == r["round"]]
+            for r in rated[c.name]:
+                same_round = [b for b in rated["none"] if b["round"] == r["round"]]
                 if same_round:
                     ratios.append(r["per_second"] / same_round[0]["per_second"])
             s["ratio_to_none"] = spread(ratios)
@@ -398,7 +431,7 @@ def summarize(runs, configs, expected_per_run):
             s["peak_rss_mib"] = spread([(r["hwm_kib"] or 0) / 1024 for r in rs])
             s["steady_rss_mib"] = spread([(r["rss_kib"] or 0) / 1024 for r in rs])
             hooks = {}
-            for r in rs:
+            for r in [r for r in rs if r.get("stats_round")] or rs:
                 for hook, p in r["bpf"].items():
                     h = hooks.setdefault(hook, {"runs": 0, "ns": 0, "per_run": []})
                     h["runs"] += p["runs"]
@@ -408,7 +441,8 @@ def summarize(runs, configs, expected_per_run):
             s["bpf"] = {h: {"ns_per_run": spread(v["per_run"]), "runs": v["runs"]}
                         for h, v in hooks.items()}
             total_ns = sum(v["ns"] for v in hooks.values())
-            total_events = sum(r["emitted"] or 0 for r in rs)
+            total_events = sum(r["emitted"] or 0
+                               for r in [r for r in rs if r.get("stats_round")] or rs)
             s["bpf_ns_per_event_all_programs"] = total_ns / total_events if total_events else None
         out[c.name] = s
     return out
@@ -605,18 +639,11 @@ def bench(build, workdir, conns, rounds, args):
         fam_configs = configs if family == "4" else [
             c for c in configs
             if c.name in ("none", "floor-ring", "pw-file", "pw-output", "tcpstates")]
-        runs = []
         log(f"bench: TCP storm IPv{family}, {conns} connections, {rounds} rounds, "
             f"{', '.join(c.name for c in fam_configs)}")
-        for r, cfg in interleaved(fam_configs, rounds):
-            res = measured_run(build, cfg, workdir, f"tcp{family}-{cfg.name}-{r}",
-                               ["tcp", f"-{family}", "-n", str(conns), "-k", str(listeners)],
-                               ("inet_sock_set_state",))
-            res["round"] = r
-            runs.append(res)
-            log(f"  round {r} {cfg.name:<11} {res['per_second']:9.0f} conn/s "
-                f"emitted={res.get('emitted')} lost={res.get('lost')} "
-                f"cpu={res.get('cpu_s', 0):.2f}s")
+        runs = storm_rounds(build, fam_configs, rounds, workdir, f"tcp{family}",
+                            ["tcp", f"-{family}", "-n", str(conns), "-k", str(listeners)],
+                            ("inet_sock_set_state",))
         summary = summarize(runs, fam_configs, expected_tcp)
         result[f"tcp_ipv{family}"] = {"summary": summary, "runs": runs}
         print_table(f"TCP connect/accept/close storm, IPv{family}, {conns} connections x "
@@ -627,14 +654,10 @@ def bench(build, workdir, conns, rounds, args):
     bind_storms = [("tcp", "0"), ("udp", "0"), ("tcp", "47001"), ("udp", "47002")]
     nbinds = conns // 2
     for transport, port in bind_storms:
-        runs = []
         # Bind storms are short and steady: two rounds are enough.
-        for r, cfg in interleaved(bind_configs, 2):
-            res = measured_run(build, cfg, workdir, f"bind-{cfg.name}-{r}",
-                               ["bind", f"--{transport}", "-n", str(nbinds), "-p", port],
-                               ("sys_exit_bind",))
-            res["round"] = r
-            runs.append(res)
+        runs = storm_rounds(build, bind_configs, 2, workdir, "bind",
+                            ["bind", f"--{transport}", "-n", str(nbinds), "-p", port],
+                            ("sys_exit_bind",))
         summary = summarize(runs, bind_configs,
                             lambda c: 0 if c.name == "none" else nbinds)
         result[f"bind_{transport}_{'ephemeral' if port == '0' else 'fixed'}"] = {
