@@ -361,15 +361,17 @@ def interleaved(configs, rounds):
             yield r, cfg
 
 
-def storm_rounds(build, configs, rounds, workdir, tag, storm_args, need_hooks):
-    """The rate rounds, BPF statistics off, then one more round of every
-    tracer with them on: its runs give the BPF figures and count for loss,
-    never for the rates (the statistics' clock reads would slow the storm)."""
+def storm_rounds(build, configs, rounds, workdir, tag, storm_args, need_hooks, stats_rounds=1):
+    """The rate rounds, BPF statistics off, then stats_rounds more rounds of
+    every tracer with them on: those runs give the BPF figures (their median)
+    and count for loss, never for the rates (the statistics' clock reads
+    would slow the storm)."""
     runs = []
+    tracers = [cfg for cfg in configs if cfg.cmd]
     plan = list(interleaved(configs, rounds))
-    plan += [(rounds, cfg) for cfg in configs if cfg.cmd]
+    plan += [(rounds + r, cfg) for r, cfg in interleaved(tracers, stats_rounds)]
     for r, cfg in plan:
-        stats_round = r == rounds
+        stats_round = r >= rounds
         bpf_stats(stats_round)
         try:
             res = measured_run(build, cfg, workdir, f"{tag}-{cfg.name}-{r}", storm_args,
@@ -643,7 +645,7 @@ def bench(build, workdir, conns, rounds, args):
             f"{', '.join(c.name for c in fam_configs)}")
         runs = storm_rounds(build, fam_configs, rounds, workdir, f"tcp{family}",
                             ["tcp", f"-{family}", "-n", str(conns), "-k", str(listeners)],
-                            ("inet_sock_set_state",))
+                            ("inet_sock_set_state",), stats_rounds=1 if args.quick else 3)
         summary = summarize(runs, fam_configs, expected_tcp)
         result[f"tcp_ipv{family}"] = {"summary": summary, "runs": runs}
         print_table(f"TCP connect/accept/close storm, IPv{family}, {conns} connections x "
