@@ -178,7 +178,7 @@ $(STORM): bench/storm.c
 
 integration: $(BIN) $(TEST_HELPERS) $(STORM) check-root
 	$(Q)PORTWARDEN=$(abspath $(BIN)) PW_HELPERS=$(abspath $(OUTPUT))/tests/helpers \
-		PW_STORM=$(abspath $(STORM)) \
+		PW_STORM=$(abspath $(STORM)) PW_INSTRUMENTED=$(if $(SANITIZE),1,) \
 		$(PYTHON) -m pytest -q tests/integration
 
 # Benchmarks against no tracer, the floor and the peers (docs/performance.md);
