@@ -15,6 +15,14 @@ static int64_t ts_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
 }
 
+uint64_t pw_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts_ns(&ts);
+}
+
 int pw_clock_sync(struct pw_clock *c)
 {
 	struct timespec r1, m, r2;

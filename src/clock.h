@@ -23,6 +23,9 @@ int pw_clock_sync(struct pw_clock *c);
 /* Wall-clock ns since the Unix epoch for a CLOCK_MONOTONIC timestamp;
  * 0 if that would fall before the epoch. */
 uint64_t pw_clock_wall_ns(const struct pw_clock *c, uint64_t mono_ns);
+/* CLOCK_MONOTONIC now, in ns: for intervals and deadlines, which a step of
+ * the wall clock must not stretch or cut short. */
+uint64_t pw_monotonic_ns(void);
 /* RFC 3339 in UTC with 9 fraction digits. Returns 0, -ENOSPC when len is
  * below PW_RFC3339_LEN, or -EOVERFLOW. */
 int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include "addr.h"
 #include "cgroup.h"
+#include "clock.h"
 #include "inventory.h"
 
 #define DIAG_RECV_BYTES 32768
@@ -76,14 +77,6 @@ static void list_free(struct socket_list *list)
 {
 	free(list->events);
 	free(list->inodes);
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* One inet_diag_msg as an event record (no owner yet). */
@@ -146,7 +139,7 @@ static int diag_dump(int fd, uint32_t seq, uint16_t family, uint8_t protocol, ui
 		struct inet_diag_req_v2 req;
 	} request;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	uint64_t now = monotonic_ns();
+	uint64_t now = pw_monotonic_ns();
 	char *buf;
 	int code = 0;
 

@@ -62,9 +62,9 @@ struct pw_pipeline {
 	uint64_t drops_reported;  /* kernel ring drops already reported in-band */
 	uint64_t skips_reported;  /* program runs the kernel skipped, reported in-band */
 	uint64_t duplicates;      /* recovered state changes reported twice, dropped */
-	uint64_t skips_checked_ns; /* when the programs' skip counters were last read */
+	uint64_t skips_checked_ns; /* when the programs' skip counters were last read (monotonic) */
 	uint64_t stats_due_ns;    /* when the next periodic stats record is due */
-	uint64_t trimmed_ns;      /* when free heap memory was last given back */
+	uint64_t trimmed_ns;      /* when free heap memory was last given back (monotonic) */
 	struct pw_recent_states recent; /* to recognise a recovered change reported twice */
 };
 
@@ -216,6 +216,18 @@ static uint64_t now_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Whether a second has passed since *last_ns (pw_monotonic_ns), or force;
+ * if so, *last_ns becomes now. For the loop's once-a-second chores. */
+static bool once_a_second(uint64_t *last_ns, bool force)
+{
+	uint64_t now = pw_monotonic_ns();
+
+	if (!force && now - *last_ns < 1000000000ull)
+		return false;
+	*last_ns = now;
+	return true;
+}
+
 static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
 {
 	struct pw_record rec = { 0 };
@@ -236,12 +248,8 @@ static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
 static void give_back_free_memory(struct pw_pipeline *p, bool now)
 {
 #ifdef __GLIBC__
-	uint64_t t = now_wall_ns();
-
-	if (!now && t - p->trimmed_ns < 1000000000ull)
-		return;
-	p->trimmed_ns = t;
-	malloc_trim(0);
+	if (once_a_second(&p->trimmed_ns, now))
+		malloc_trim(0);
 #else
 	(void)p;
 	(void)now;
@@ -262,7 +270,7 @@ static uint64_t skips_made_good(const struct pw_pipeline *p, uint64_t recovered_
  * read at most once a second, and always when `final` (shutdown). */
 static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, bool final)
 {
-	uint64_t dropped, skipped, recovered, now = now_wall_ns();
+	uint64_t dropped, skipped, recovered;
 	int err;
 
 	err = pw_loader_counter(loader, PW_COUNTER_DROPPED, &dropped);
@@ -274,9 +282,8 @@ static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, b
 		if (err)
 			return err;
 	}
-	if (!final && now - p->skips_checked_ns < 1000000000ull)
+	if (!once_a_second(&p->skips_checked_ns, final))
 		return 0;
-	p->skips_checked_ns = now;
 	/* Recoveries before skips: see pw_loader_skipped. */
 	err = pw_loader_counter(loader, PW_COUNTER_RECOVERED, &recovered) ?:
 	      pw_loader_skipped(loader, &skipped);

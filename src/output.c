@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "encode.h"
 #include "encode_siem.h"
 #include "file_sink.h"
@@ -62,10 +63,7 @@ struct pw_outputs {
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return pw_monotonic_ns() / 1000000u;
 }
 
 static uint64_t wall_ns(void)

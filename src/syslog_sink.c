@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include "clock.h"
 #include "syslog_sink.h"
 
 #define WAIT_SLICE_MS 100
@@ -20,10 +21,7 @@
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return pw_monotonic_ns() / 1000000u;
 }
 
 enum pw_syslog_severity pw_syslog_severity_of(enum pw_record_type type)

@@ -164,6 +164,23 @@ static uint64_t now_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
+/* pw_monotonic_ns is CLOCK_MONOTONIC in ns: between two direct reads of
+ * that clock, and never going back. */
+static void test_monotonic_ns_is_clock_monotonic(void **state)
+{
+	struct timespec before, after;
+	uint64_t lo, hi, a, b;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	a = pw_monotonic_ns();
+	b = pw_monotonic_ns();
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	lo = (uint64_t)before.tv_sec * 1000000000ull + (uint64_t)before.tv_nsec;
+	hi = (uint64_t)after.tv_sec * 1000000000ull + (uint64_t)after.tv_nsec;
+	assert_true(lo <= a && a <= b && b <= hi);
+}
+
 static void test_sync_matches_realtime(void **state)
 {
 	struct pw_clock c = { .offset_ns = 0 };
@@ -193,6 +210,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_clock_room, restore_tz),
 		cmocka_unit_test(test_wall_ns_positive_offset),
 		cmocka_unit_test(test_wall_ns_before_epoch),
+		cmocka_unit_test(test_monotonic_ns_is_clock_monotonic),
 		cmocka_unit_test(test_sync_matches_realtime),
 	};
 
