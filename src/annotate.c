@@ -82,4 +82,8 @@ void pw_annotate(struct pw_annotator *a, struct pw_record *rec)
 	rec->proc.cmdline = id->cmdline;
 	rec->proc.cgroup = id->cgroup;
 	rec->proc.container_id = id->container_id;
+	rec->proc.exe_shape = id->exe_shape;
+	rec->proc.cmdline_shape = id->cmdline_shape;
+	rec->proc.cgroup_shape = id->cgroup_shape;
+	rec->proc.container_id_shape = id->container_id_shape;
 }

@@ -85,13 +85,14 @@ static bool event_is_close(const struct pw_event *ev)
  * gathered and measured first, the worst case of the whole line is reserved
  * once, and the writing below checks no room. */
 
-/* A string of the line and its length; s NULL is written as null. name:
- * one of this program's own words (names.c, action.c, addr.c), printable
- * ASCII without '"' or '\\' (test_names checks every one), copied as it is. */
+/* A string of the line and its length; s NULL is written as null. plain:
+ * printable ASCII without '"' or '\\', copied as it is: one of this
+ * program's own words (names.c, action.c, addr.c; test_names checks every
+ * one), or a string measured so (pw_json_shape). */
 struct text {
 	const char *s;
 	size_t n;
-	bool name;
+	bool plain;
 };
 
 enum line_text {
@@ -125,7 +126,20 @@ static void set_text(struct line *l, enum line_text i, const char *s)
 static void set_name(struct line *l, enum line_text i, const char *s)
 {
 	set_text(l, i, s);
-	l->t[i].name = true;
+	l->t[i].plain = true;
+}
+
+/* A string measured beforehand (see pw_json_shape): a plain one is copied
+ * as it is, like a name. */
+static void set_shaped(struct line *l, enum line_text i, const char *s, struct pw_json_shape shape)
+{
+	if (!s || !shape.measured) {
+		set_text(l, i, s);
+		return;
+	}
+	l->t[i].s = s;
+	l->t[i].n = shape.len;
+	l->t[i].plain = shape.plain;
 }
 
 /* Worst case of the line's texts, escaped and quoted ("null" is 4). */
@@ -172,7 +186,7 @@ static inline char *put_text(char *p, struct text t)
 {
 	if (!t.s)
 		return put_bytes(p, "null", 4);
-	if (t.name) {
+	if (t.plain) {
 		*p++ = '"';
 		p = put_bytes(p, t.s, t.n);
 		*p++ = '"';
@@ -189,10 +203,10 @@ static void gather_socket(struct line *l, const struct pw_record *rec)
 
 	set_name(l, T_ACTION, record_action(rec));
 	set_text(l, T_USER, rec->proc.user);
-	set_text(l, T_EXE, rec->proc.exe);
-	set_text(l, T_CMDLINE, rec->proc.cmdline);
-	set_text(l, T_CGROUP, rec->proc.cgroup);
-	set_text(l, T_CONTAINER, rec->proc.container_id);
+	set_shaped(l, T_EXE, rec->proc.exe, rec->proc.exe_shape);
+	set_shaped(l, T_CMDLINE, rec->proc.cmdline, rec->proc.cmdline_shape);
+	set_shaped(l, T_CGROUP, rec->proc.cgroup, rec->proc.cgroup_shape);
+	set_shaped(l, T_CONTAINER, rec->proc.container_id, rec->proc.container_id_shape);
 	set_name(l, T_ATTRIBUTION, pw_attribution_name(ev->attribution));
 	set_name(l, T_TRANSPORT, pw_transport_name(ev->protocol));
 	set_name(l, T_FAMILY, pw_family_name(ev->family));
@@ -268,7 +282,10 @@ static char *json_endpoint(char *p, const char *ip, uint16_t port, struct text c
 		LIT(p, "null,\"port\":null,\"category\":null,\"service\":null");
 		return p;
 	}
-	p = put_string_n(p, ip, strlen(ip));
+	/* Digits, hex, '.' and ':' (pw_addr_format): nothing to escape. */
+	*p++ = '"';
+	p = put_bytes(p, ip, strlen(ip));
+	*p++ = '"';
 	LIT(p, ",\"port\":");
 	p = pw_put_decimal(p, port);
 	LIT(p, ",\"category\":");

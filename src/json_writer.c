@@ -36,15 +36,72 @@ static bool is_plain_byte(unsigned char c)
 	return plain_bytes[c];
 }
 
+/* Eight bytes at once: true when none needs escaping, i.e. each is in
+ * 0x20..0x7e and none is '"' or '\\'. Byte-wise borrow tricks: each test
+ * can report a byte that is fine (then the bytes take the careful path one
+ * by one) but never misses one that is not. */
+static bool word_is_plain(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return !(((x - ones * 0x20) & ~x & high) | /* a byte below 0x20 */
+		 (((x + ones) | x) & high) |       /* 0x7f or above */
+		 ((q - ones) & ~q & high) |         /* '"' */
+		 ((b - ones) & ~b & high));         /* '\\' */
+}
+
+#ifdef __SSE2__
+/* Sixteen bytes at once, exactly: true when none needs escaping. A signed
+ * compare with 0x20 catches the controls and every byte from 0x80 up. */
+static bool block_is_plain(const unsigned char *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)p);
+	__m128i bad = _mm_or_si128(
+		_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+			     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
+		_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+	return _mm_movemask_epi8(bad) == 0;
+}
+#endif
+
+/* True when all n bytes of s go into a JSON string as they are. */
 static bool is_plain(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	uint64_t w;
 
-	for (i = 0; i < n; i++)
-		if (!is_plain_byte(p[i]))
+#ifdef __SSE2__
+	for (; end - p >= 16; p += 16)
+		if (!block_is_plain(p))
+			return false;
+#endif
+	for (; end - p >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		if (!word_is_plain(w))
+			return false;
+	}
+	for (; p < end; p++)
+		if (!is_plain_byte(*p))
 			return false;
 	return true;
+}
+
+struct pw_json_shape pw_json_shape_of(const char *s)
+{
+	struct pw_json_shape shape = { .measured = true, .plain = true };
+	size_t n;
+
+	if (!s)
+		return shape;
+	n = strlen(s);
+	if (n > UINT32_MAX)
+		return (struct pw_json_shape){ 0 };
+	shape.len = (uint32_t)n;
+	shape.plain = is_plain(s, n);
+	return shape;
 }
 
 void pw_json_init(struct pw_json *j, struct pw_buf *buf)
@@ -353,37 +410,6 @@ static char *put_two(char *out, char c)
 	out[1] = c;
 	return out + 2;
 }
-
-/* Eight bytes at once: true when none needs escaping, i.e. each is in
- * 0x20..0x7e and none is '"' or '\\'. Byte-wise borrow tricks: each test
- * can report a byte that is fine (then the bytes take the careful path one
- * by one) but never misses one that is not. */
-static bool word_is_plain(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-
-	return !(((x - ones * 0x20) & ~x & high) | /* a byte below 0x20 */
-		 (((x + ones) | x) & high) |       /* 0x7f or above */
-		 ((q - ones) & ~q & high) |         /* '"' */
-		 ((b - ones) & ~b & high));         /* '\\' */
-}
-
-#ifdef __SSE2__
-/* Sixteen bytes at once, exactly: true when none needs escaping. A signed
- * compare with 0x20 catches the controls and every byte from 0x80 up. */
-static bool block_is_plain(const unsigned char *p)
-{
-	__m128i x = _mm_loadu_si128((const __m128i *)p);
-	__m128i bad = _mm_or_si128(
-		_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-			     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
-		_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-			     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
-
-	return _mm_movemask_epi8(bad) == 0;
-}
-#endif
 
 char *pw_json_escape_to(char *out, const char *s, size_t n)
 {

@@ -71,6 +71,21 @@ int pw_json_escape(struct pw_buf *buf, const char *s, size_t n);
  * writes no NUL. For encoders that reserve a whole line at once. */
 char *pw_json_escape_to(char *out, const char *s, size_t n);
 
+/* What copying a string into JSON takes, measured once for a string that
+ * goes into many lines (a process's command line, cached per process): its
+ * length, and whether it is plain (printable ASCII but '"' and '\\'), which
+ * a JSON string takes as it is. A zeroed shape (measured false) tells
+ * nothing: the encoder measures the string itself. */
+struct pw_json_shape {
+	uint32_t len;
+	bool plain;
+	bool measured;
+};
+
+/* The shape of s (NUL-terminated; NULL has length 0). Unmeasured for a
+ * string too long for len. */
+struct pw_json_shape pw_json_shape_of(const char *s);
+
 /* Length of the valid UTF-8 sequence starting at s (at most n bytes
  * available), storing its code point; 0 when s[0] does not start one. */
 size_t pw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);

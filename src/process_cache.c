@@ -174,6 +174,10 @@ static void fill_entry(struct pw_process_cache *c, struct entry *e, const struct
 	e->identity.cmdline = e->info.cmdline;
 	e->identity.cgroup = e->info.cgroup;
 	e->identity.container_id = pw_container_id(e->info.cgroup, e->container_id);
+	e->identity.exe_shape = pw_json_shape_of(e->identity.exe);
+	e->identity.cmdline_shape = pw_json_shape_of(e->identity.cmdline);
+	e->identity.cgroup_shape = pw_json_shape_of(e->identity.cgroup);
+	e->identity.container_id_shape = pw_json_shape_of(e->identity.container_id);
 }
 
 /* Whether a cached entry must be read again. A process that exec()s keeps

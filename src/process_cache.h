@@ -8,14 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "container.h"
+#include "json_writer.h"
 #include "portwarden.h"
 
-/* Each string NULL when unknown. */
+/* Each string NULL when unknown; each measured for JSON once, when the
+ * entry is filled, not per event. */
 struct pw_process_identity {
 	const char *exe;
 	const char *cmdline;
 	const char *cgroup;
 	const char *container_id;
+	struct pw_json_shape exe_shape, cmdline_shape, cgroup_shape, container_id_shape;
 };
 
 struct pw_process_cache_config {

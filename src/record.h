@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "json_writer.h"
 #include "portwarden.h"
 
 enum pw_record_type {
@@ -25,6 +26,10 @@ struct pw_process {
 	const char *cmdline;      /* arguments joined by single spaces */
 	const char *cgroup;       /* cgroup v2 path */
 	const char *container_id; /* docker/containerd/cri-o/podman id, else NULL */
+	/* How the JSON encoder may copy exe, cmdline, cgroup and container_id
+	 * (measured once per process by the annotator's cache); zeroed ones
+	 * make it measure the strings itself. */
+	struct pw_json_shape exe_shape, cmdline_shape, cgroup_shape, container_id_shape;
 };
 
 struct pw_loss {

@@ -105,6 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rec.proc.cmdline = f[F_CMDLINE];
 	rec.proc.cgroup = f[F_CGROUP];
 	rec.proc.container_id = f[F_CONTAINER];
+	if (flags & 128) {
+		/* Measured beforehand, as the annotator's cache does. */
+		rec.proc.exe_shape = pw_json_shape_of(f[F_EXE]);
+		rec.proc.cmdline_shape = pw_json_shape_of(f[F_CMDLINE]);
+		rec.proc.cgroup_shape = pw_json_shape_of(f[F_CGROUP]);
+		rec.proc.container_id_shape = pw_json_shape_of(f[F_CONTAINER]);
+	}
 	rec.local_service = f[F_LSERVICE];
 	rec.remote_service = f[F_RSERVICE];
 	rec.alert.rule = f[F_RULE];

@@ -76,6 +76,13 @@ static void test_fills_every_annotation(void **state)
 	assert_string_equal(rec.proc.cmdline, "app");
 	assert_string_equal(rec.proc.cgroup, "/system.slice/docker-" DOCKER_ID ".scope");
 	assert_string_equal(rec.proc.container_id, DOCKER_ID);
+	/* Measured once for the JSON encoder, with the process. */
+	assert_true(rec.proc.exe_shape.measured && rec.proc.exe_shape.plain);
+	assert_int_equal(rec.proc.exe_shape.len, strlen("/usr/bin/app"));
+	assert_true(rec.proc.cmdline_shape.measured);
+	assert_int_equal(rec.proc.cmdline_shape.len, 3);
+	assert_int_equal(rec.proc.cgroup_shape.len, strlen(rec.proc.cgroup));
+	assert_int_equal(rec.proc.container_id_shape.len, 64);
 	assert_string_equal(rec.local_service, "https");
 	assert_null(rec.remote_service); /* 51544 is unassigned */
 

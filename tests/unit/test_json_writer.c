@@ -373,6 +373,47 @@ static const char *text(struct writer *w)
 	return w->buf.data ? w->buf.data : "";
 }
 
+/* A string measured once (pw_json_shape_of) is plain exactly when escaping
+ * leaves it as it is: every byte value at every position of a 40-byte
+ * string (the 16- and 8-byte checks and the tail), and the edge cases. */
+static void test_shape_says_plain_exactly_when_escaping_changes_nothing(void **state)
+{
+	char in[41];
+	struct pw_buf escaped;
+	struct pw_json_shape shape;
+	size_t pos;
+	int c;
+
+	(void)state;
+	shape = pw_json_shape_of(NULL);
+	assert_true(shape.measured && shape.plain);
+	assert_int_equal(shape.len, 0);
+	shape = pw_json_shape_of("");
+	assert_true(shape.measured && shape.plain);
+	assert_int_equal(shape.len, 0);
+	shape = pw_json_shape_of("/usr/sbin/sshd -D [listener] 0 of 10-100 startups");
+	assert_true(shape.measured && shape.plain);
+	assert_int_equal(shape.len, 49);
+
+	pw_buf_init(&escaped);
+	for (c = 1; c < 256; c++) { /* 0 would end the string */
+		for (pos = 0; pos < 40; pos++) {
+			memset(in, 'a' + (int)(pos % 26), 40);
+			in[pos] = (char)c;
+			in[40] = '\0';
+			shape = pw_json_shape_of(in);
+			assert_true(shape.measured);
+			assert_int_equal(shape.len, 40);
+			pw_buf_reset(&escaped);
+			assert_int_equal(pw_json_escape(&escaped, in, 40), 0);
+			if (shape.plain != (escaped.len == 40 && !memcmp(escaped.data, in, 40)))
+				fail_msg("byte 0x%02x at %zu: shape says %s", c, pos,
+					 shape.plain ? "plain" : "not plain");
+		}
+	}
+	pw_buf_free(&escaped);
+}
+
 static void test_commas_in_nested_values(void **state)
 {
 	struct writer *w = *state;
@@ -644,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_every_code_point),
 		cmocka_unit_test(test_random_bytes_give_safe_output),
 		cmocka_unit_test(test_byte_at_every_position_of_long_string),
+		cmocka_unit_test(test_shape_says_plain_exactly_when_escaping_changes_nothing),
 		WRITER_TEST(test_commas_in_nested_values),
 		WRITER_TEST(test_empty_containers),
 		WRITER_TEST(test_top_level_array_and_scalar),
