@@ -33,6 +33,15 @@ void pw_buf_reset(struct pw_buf *b)
 		b->data[0] = '\0';
 }
 
+void pw_buf_truncate(struct pw_buf *b, size_t len)
+{
+	if (len < b->len)
+		b->len = len;
+	b->failed = false;
+	if (b->data)
+		b->data[b->len] = '\0';
+}
+
 /* Make room for n more bytes plus the terminating NUL. */
 static int reserve(struct pw_buf *b, size_t n)
 {

@@ -20,6 +20,9 @@ void pw_buf_init(struct pw_buf *b);
 void pw_buf_free(struct pw_buf *b);
 /* Empty the buffer and clear failed; the memory is kept for the next batch. */
 void pw_buf_reset(struct pw_buf *b);
+/* Cut the buffer back to its first len bytes (len <= b->len) and clear
+ * failed: what was there before a line that could not be finished. */
+void pw_buf_truncate(struct pw_buf *b, size_t len);
 
 /* Each returns 0, or -ENOMEM (also when the buffer had already failed). */
 int pw_buf_append(struct pw_buf *b, const void *p, size_t n);

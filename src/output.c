@@ -19,7 +19,7 @@
 #include "sink.h"
 #include "syslog_sink.h"
 
-#define WRITER_BATCH 64
+#define WRITER_BATCH PW_LINE_QUEUE_WAKE_LINES /* a block */
 #define WRITER_WAIT_MS 100
 #define FLUSH_WAIT_NETWORK_MS 2000
 #define FLUSH_WAIT_FILE_MS 10000
@@ -32,7 +32,6 @@ struct pw_output {
 	const char *host;
 	uint32_t pid;
 	uint64_t seq;         /* consumer thread only */
-	struct pw_buf scratch; /* consumer thread only */
 
 	struct pw_sink sink; /* stdout */
 
@@ -105,18 +104,22 @@ static int encode(const struct pw_output *o, struct pw_buf *b, const struct pw_r
 static int enqueue(struct pw_output *o, const struct pw_record *rec, uint64_t carried_lost)
 {
 	struct pw_record r = *rec;
-	size_t len;
-	int err;
+	struct pw_buf *line;
+	size_t start;
+	int err = 0;
 
 	r.seq = o->seq + 1;
-	pw_buf_reset(&o->scratch);
-	if (is_syslog(o)) {
-		err = pw_syslog_header(&o->scratch, o->spec.facility, pw_syslog_severity_of(r.type),
+	/* Encoded straight into the queue's open block. */
+	line = pw_line_queue_begin(&o->queue, &start);
+	if (!line)
+		err = -ENOMEM;
+	if (!err && is_syslog(o))
+		err = pw_syslog_header(line, o->spec.facility, pw_syslog_severity_of(r.type),
 				       r.time_ns, r.host, "portwarden", o->pid);
-		if (err)
-			return err;
-	}
-	err = encode(o, &o->scratch, &r);
+	if (!err)
+		err = encode(o, line, &r);
+	if (err && line)
+		pw_line_queue_cancel(&o->queue, start);
 	if (err == -ENOMEM) {
 		/* Out of memory for this one line: lost like a failed write.
 		 * (A loss record's own count is still pending: not added.) */
@@ -127,10 +130,9 @@ static int enqueue(struct pw_output *o, const struct pw_record *rec, uint64_t ca
 	if (err)
 		return err;
 	o->seq++;
-	len = o->scratch.len;
-	if (is_syslog(o) && len && o->scratch.data[len - 1] == '\n')
-		len--; /* syslog frames the message itself */
-	err = pw_line_queue_push(&o->queue, o->scratch.data, len, carried_lost);
+	if (is_syslog(o) && line->len > start && line->data[line->len - 1] == '\n')
+		pw_buf_truncate(line, line->len - 1); /* syslog frames the message itself */
+	err = pw_line_queue_commit(&o->queue, start, carried_lost);
 	if (err) {
 		/* The seq is spent either way, so that a receiver's gaps add up
 		 * to the lost counts of the loss records it receives. */
@@ -402,7 +404,7 @@ static void *writer_main(void *arg)
 		if (done == n) {
 			bool stopping = atomic_load(&o->stopping);
 
-			pw_lines_free(batch, n);
+			pw_line_queue_release(&o->queue, n);
 			done = 0;
 			if (o->spec.kind == PW_OUTPUT_TCP && !stopping)
 				tcp_keep_up(o);
@@ -427,9 +429,10 @@ static void *writer_main(void *arg)
 	}
 	/* Out of time: whatever did not go out is lost, and said so in the
 	 * summary (there is no later loss record to carry it). */
-	left = (n - done) + pw_line_queue_discard(&o->queue);
+	left = n - done;
+	pw_line_queue_release(&o->queue, n);
+	left += pw_line_queue_discard(&o->queue);
 	atomic_fetch_add(&o->lost, left);
-	pw_lines_free(batch + done, n - done);
 	return NULL;
 }
 
@@ -448,7 +451,6 @@ static void output_free(struct pw_output *o)
 	} else {
 		pw_sink_free(&o->sink);
 	}
-	pw_buf_free(&o->scratch);
 	free(o);
 }
 
@@ -463,7 +465,6 @@ static int output_new(struct pw_output **out, const char *spec_text,
 		snprintf(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
-	pw_buf_init(&o->scratch);
 	if (spec_text) {
 		rc = pw_output_spec_parse(spec_text, &o->spec, err, err_len);
 		if (rc) {
@@ -508,7 +509,6 @@ static int output_new(struct pw_output **out, const char *spec_text,
 			pw_file_sink_close(&o->file);
 		else
 			pw_syslog_sink_close(&o->syslog);
-		pw_buf_free(&o->scratch);
 		free(o);
 		return rc;
 	}

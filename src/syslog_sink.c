@@ -323,9 +323,16 @@ int pw_syslog_tcp_connect(struct pw_syslog_sink *s)
 	return 0;
 }
 
-static void remember(struct pw_syslog_sink *s, struct pw_line *line)
+/* Keep a copy of a line sent: the queue's lines are views it reuses. */
+static void remember(struct pw_syslog_sink *s, const struct pw_line *line)
 {
+	struct pw_line copy = *line;
 	size_t slot;
+
+	copy.data = malloc(line->len ? line->len : 1);
+	if (!copy.data)
+		return; /* not replayed after a reconnect: the line did go out */
+	memcpy(copy.data, line->data, line->len);
 
 	while (s->window_count && (s->window_count == PW_SYSLOG_REPLAY_LINES ||
 				   s->window_bytes + line->len > PW_SYSLOG_REPLAY_BYTES)) {
@@ -338,13 +345,13 @@ static void remember(struct pw_syslog_sink *s, struct pw_line *line)
 		s->window_count--;
 	}
 	slot = (s->window_head + s->window_count) % PW_SYSLOG_REPLAY_LINES;
-	s->window[slot] = *line;
+	s->window[slot] = copy;
 	s->window_count++;
-	s->window_bytes += line->len;
-	line->data = NULL;
+	s->window_bytes += copy.len;
 }
 
-size_t pw_syslog_tcp_send(struct pw_syslog_sink *s, struct pw_line *lines, size_t n, int *error)
+size_t pw_syslog_tcp_send(struct pw_syslog_sink *s, const struct pw_line *lines, size_t n,
+			  int *error)
 {
 	size_t ends[64], count = n < 64 ? n : 64, sent = 0, whole = 0;
 	int err;

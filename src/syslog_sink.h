@@ -84,9 +84,10 @@ int pw_syslog_tcp_check(struct pw_syslog_sink *s);
 /* ms until the next connection attempt is allowed (0: now). */
 unsigned int pw_syslog_retry_in_ms(const struct pw_syslog_sink *s);
 /* TCP: send lines framed. Returns how many were handed to the kernel whole;
- * their data moves into the replay window (lines[i].data becomes NULL).
+ * a copy of each is kept in the replay window.
  * On failure the connection is closed, the backoff starts and *error is
  * the negative errno; the other lines are the caller's to retry. */
-size_t pw_syslog_tcp_send(struct pw_syslog_sink *s, struct pw_line *lines, size_t n, int *error);
+size_t pw_syslog_tcp_send(struct pw_syslog_sink *s, const struct pw_line *lines, size_t n,
+			  int *error);
 
 #endif /* PW_SYSLOG_SINK_H */

@@ -230,15 +230,16 @@ static void test_queue_caps_and_order(void **state)
 	assert_int_equal(pw_line_queue_push(&q, "cc", 2, 5), 0);
 	/* Three lines: the line cap. */
 	assert_int_equal(pw_line_queue_push(&q, "d", 1, 0), -ENOBUFS);
+	pw_line_queue_flush(&q);
 	n = pw_line_queue_pop(&q, out, 2, 0);
 	assert_int_equal(n, 2);
 	assert_memory_equal(out[0].data, "aaaa", 4);
 	assert_memory_equal(out[1].data, "bbbb", 4);
-	pw_lines_free(out, n);
+	pw_line_queue_release(&q, n);
 	n = pw_line_queue_pop(&q, out, 8, 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(out[0].carried_lost, 5);
-	pw_lines_free(out, n);
+	pw_line_queue_release(&q, n);
 	/* An empty queue takes a line larger than the byte cap, alone. */
 	assert_int_equal(pw_line_queue_push(&q, "0123456789abcdef", 16, 0), 0);
 	assert_int_equal(pw_line_queue_push(&q, "x", 1, 0), -ENOBUFS);
@@ -375,20 +376,18 @@ static void read_exact(int fd, char *out, size_t want)
 	out[got] = '\0';
 }
 
-static struct pw_line dup_line(const char *s)
+/* A line as the queue hands it out: a view the sink must not keep. */
+static struct pw_line line_of(char *s)
 {
-	struct pw_line l = { .len = strlen(s) };
-
-	l.data = strdup(s);
-	return l;
+	return (struct pw_line){ .data = s, .len = strlen(s) };
 }
 
 static void test_tcp_send_reconnect_replay(void **state)
 {
 	struct pw_syslog_sink s;
 	struct pw_output_spec spec;
-	struct pw_line lines[2];
-	char err[256], got[256];
+	struct pw_line lines[2], *kept;
+	char err[256], got[256], one[] = "one", two[] = "two!", three[] = "three";
 	uint16_t port = 0;
 	int lfd, conn, rc;
 	size_t sent;
@@ -401,12 +400,17 @@ static void test_tcp_send_reconnect_replay(void **state)
 	assert_int_equal(pw_syslog_tcp_connect(&s), 0);
 	conn = accept(lfd, NULL, NULL);
 	assert_true(conn >= 0);
-	lines[0] = dup_line("one");
-	lines[1] = dup_line("two!");
+	lines[0] = line_of(one);
+	lines[1] = line_of(two);
 	sent = pw_syslog_tcp_send(&s, lines, 2, &rc);
 	assert_int_equal(rc, 0);
 	assert_int_equal(sent, 2);
-	assert_null(lines[0].data); /* moved into the replay window */
+	/* The replay window keeps copies: the queue reuses its lines. */
+	assert_int_equal(s.window_count, 2);
+	kept = &s.window[s.window_head];
+	assert_true(kept->data != one);
+	strcpy(one, "ONE");
+	assert_memory_equal(kept->data, "one", 3);
 	read_exact(conn, got, strlen("3 one4 two!"));
 	assert_string_equal(got, "3 one4 two!");
 
@@ -414,7 +418,7 @@ static void test_tcp_send_reconnect_replay(void **state)
 	 * connection before writing into a dead socket. */
 	close(conn);
 	close(lfd);
-	lines[0] = dup_line("three");
+	lines[0] = line_of(three);
 	sent = pw_syslog_tcp_send(&s, lines, 1, &rc);
 	assert_int_equal(sent, 0);
 	assert_int_equal(rc, -ECONNRESET);
