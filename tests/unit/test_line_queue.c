@@ -149,7 +149,7 @@ static void test_views_live_until_released_and_blocks_are_reused(void **state)
 	struct pw_line_queue q;
 	struct pw_line first[PW_LINE_QUEUE_WAKE_LINES], more[PW_LINE_QUEUE_WAKE_LINES];
 	struct pw_line_block *drained;
-	char text[32];
+	char text[48];
 	size_t i, n;
 
 	(void)state;
