@@ -433,7 +433,8 @@ def summarize(runs, configs, expected_per_run):
             s["peak_rss_mib"] = spread([(r["hwm_kib"] or 0) / 1024 for r in rs])
             s["steady_rss_mib"] = spread([(r["rss_kib"] or 0) / 1024 for r in rs])
             hooks = {}
-            for r in [r for r in rs if r.get("stats_round")] or rs:
+            bpf_runs = [r for r in rs if r.get("stats_round")] or rs
+            for r in bpf_runs:
                 for hook, p in r["bpf"].items():
                     h = hooks.setdefault(hook, {"runs": 0, "ns": 0, "per_run": []})
                     h["runs"] += p["runs"]
@@ -443,8 +444,7 @@ def summarize(runs, configs, expected_per_run):
             s["bpf"] = {h: {"ns_per_run": spread(v["per_run"]), "runs": v["runs"]}
                         for h, v in hooks.items()}
             total_ns = sum(v["ns"] for v in hooks.values())
-            total_events = sum(r["emitted"] or 0
-                               for r in [r for r in rs if r.get("stats_round")] or rs)
+            total_events = sum(r["emitted"] or 0 for r in bpf_runs)
             s["bpf_ns_per_event_all_programs"] = total_ns / total_events if total_events else None
         out[c.name] = s
     return out

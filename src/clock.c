@@ -23,6 +23,11 @@ uint64_t pw_monotonic_ns(void)
 	return (uint64_t)ts_ns(&ts);
 }
 
+uint64_t pw_monotonic_ms(void)
+{
+	return pw_monotonic_ns() / 1000000u;
+}
+
 int pw_clock_sync(struct pw_clock *c)
 {
 	struct timespec r1, m, r2;

@@ -26,6 +26,8 @@ uint64_t pw_clock_wall_ns(const struct pw_clock *c, uint64_t mono_ns);
 /* CLOCK_MONOTONIC now, in ns: for intervals and deadlines, which a step of
  * the wall clock must not stretch or cut short. */
 uint64_t pw_monotonic_ns(void);
+/* The same in ms: for the output writers' timeouts and deadlines. */
+uint64_t pw_monotonic_ms(void);
 /* RFC 3339 in UTC with 9 fraction digits. Returns 0, -ENOSPC when len is
  * below PW_RFC3339_LEN, or -EOVERFLOW. */
 int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len);

@@ -283,9 +283,7 @@ static char *json_endpoint(char *p, const char *ip, uint16_t port, struct text c
 		return p;
 	}
 	/* Digits, hex, '.' and ':' (pw_addr_format): nothing to escape. */
-	*p++ = '"';
-	p = put_bytes(p, ip, strlen(ip));
-	*p++ = '"';
+	p = put_text(p, (struct text){ .s = ip, .n = strlen(ip), .plain = true });
 	LIT(p, ",\"port\":");
 	p = pw_put_decimal(p, port);
 	LIT(p, ",\"category\":");

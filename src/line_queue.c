@@ -55,6 +55,17 @@ static void block_free(struct pw_line_block *b)
 	free(b);
 }
 
+/* A chain of blocks, through next. */
+static void free_blocks(struct pw_line_block *b)
+{
+	while (b) {
+		struct pw_line_block *next = b->next;
+
+		block_free(b);
+		b = next;
+	}
+}
+
 /* Ready for new lines, keeping its memory. */
 static void block_empty(struct pw_line_block *b)
 {
@@ -65,14 +76,9 @@ static void block_empty(struct pw_line_block *b)
 
 void pw_line_queue_destroy(struct pw_line_queue *q)
 {
-	struct pw_line_block *b, *next;
-
 	if (!q->wake_lines)
 		return; /* never initialised, or destroyed already */
-	for (b = q->head; b; b = next) {
-		next = b->next;
-		block_free(b);
-	}
+	free_blocks(q->head);
 	block_free(q->open);
 	block_free(q->spare);
 	q->head = q->tail = q->open = q->spare = NULL;
@@ -147,13 +153,18 @@ int pw_line_queue_commit(struct pw_line_queue *q, size_t start, uint64_t carried
 {
 	struct pw_line_block *b = q->open;
 	size_t len;
+	int err = 0;
 
 	if (!b)
 		return -EINVAL;
 	len = b->text.len - start;
-	if (atomic_load(&q->closed) || b->text.failed || !room_for(q, len)) {
-		int err = atomic_load(&q->closed) ? -EPIPE : b->text.failed ? -ENOMEM : -ENOBUFS;
-
+	if (atomic_load(&q->closed))
+		err = -EPIPE;
+	else if (b->text.failed)
+		err = -ENOMEM;
+	else if (!room_for(q, len))
+		err = -ENOBUFS;
+	if (err) {
 		pw_buf_truncate(&b->text, start);
 		return err;
 	}
@@ -266,16 +277,6 @@ static struct pw_line_block *drop_drained_locked(struct pw_line_queue *q)
 		}
 	}
 	return garbage;
-}
-
-static void free_blocks(struct pw_line_block *b)
-{
-	while (b) {
-		struct pw_line_block *next = b->next;
-
-		block_free(b);
-		b = next;
-	}
 }
 
 void pw_line_queue_release(struct pw_line_queue *q, size_t n)

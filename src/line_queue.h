@@ -48,7 +48,8 @@ struct pw_line_queue {
 	atomic_bool closed; /* no more pushes: pop returns what is left, then 0 at once */
 };
 
-/* Returns 0 or -ENOMEM. */
+/* Returns 0, or -EINVAL when max_lines is 0. Allocates nothing yet: blocks
+ * come with the first line. */
 int pw_line_queue_init(struct pw_line_queue *q, size_t max_lines, size_t max_bytes);
 /* Frees every line, queued or popped. */
 void pw_line_queue_destroy(struct pw_line_queue *q);

@@ -60,11 +60,6 @@ struct pw_outputs {
 	bool closed;
 };
 
-static uint64_t mono_ms(void)
-{
-	return pw_monotonic_ns() / 1000000u;
-}
-
 static uint64_t wall_ns(void)
 {
 	struct timespec ts;
@@ -392,7 +387,7 @@ static void *writer_main(void *arg)
 	for (;;) {
 		uint64_t deadline = atomic_load(&o->deadline_ms);
 
-		if (deadline && mono_ms() >= deadline)
+		if (deadline && pw_monotonic_ms() >= deadline)
 			break;
 		if (atomic_exchange(&o->reopen, false)) {
 			int err = pw_file_sink_reopen(&o->file);
@@ -587,7 +582,7 @@ int pw_outputs_start(struct pw_outputs *set, char *err, size_t err_len)
 
 void pw_outputs_close(struct pw_outputs *set)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = pw_monotonic_ms();
 
 	if (!set || set->closed)
 		return;

@@ -19,11 +19,6 @@
 #define WAIT_SLICE_MS 100
 #define CONNECT_TIMEOUT_MS 3000
 
-static uint64_t now_ms(void)
-{
-	return pw_monotonic_ns() / 1000000u;
-}
-
 enum pw_syslog_severity pw_syslog_severity_of(enum pw_record_type type)
 {
 	switch (type) {
@@ -173,7 +168,7 @@ static bool aborted(struct pw_syslog_sink *s)
 {
 	uint64_t at = atomic_load(&s->abort_at_ms);
 
-	return at && now_ms() >= at;
+	return at && pw_monotonic_ms() >= at;
 }
 
 static void disconnect(struct pw_syslog_sink *s)
@@ -182,7 +177,7 @@ static void disconnect(struct pw_syslog_sink *s)
 		close(s->fd);
 	s->fd = -1;
 	s->connected = false;
-	s->next_attempt_ms = now_ms() + s->backoff_ms;
+	s->next_attempt_ms = pw_monotonic_ms() + s->backoff_ms;
 	/* First retry at once (a collector restart is quick), then doubling. */
 	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : PW_SYSLOG_BACKOFF_MIN_MS;
 	if (s->backoff_ms > PW_SYSLOG_BACKOFF_MAX_MS)
@@ -191,7 +186,7 @@ static void disconnect(struct pw_syslog_sink *s)
 
 unsigned int pw_syslog_retry_in_ms(const struct pw_syslog_sink *s)
 {
-	uint64_t now = now_ms();
+	uint64_t now = pw_monotonic_ms();
 
 	return s->next_attempt_ms > now ? (unsigned int)(s->next_attempt_ms - now) : 0;
 }
@@ -252,7 +247,7 @@ static int connect_now(struct pw_syslog_sink *s)
 {
 	struct pollfd pfd;
 	socklen_t len = sizeof(int);
-	uint64_t give_up = now_ms() + CONNECT_TIMEOUT_MS;
+	uint64_t give_up = pw_monotonic_ms() + CONNECT_TIMEOUT_MS;
 	int fd, rc, soerr = 0, one = 1;
 
 	fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -271,7 +266,7 @@ static int connect_now(struct pw_syslog_sink *s)
 			break;
 		if (rc < 0 && errno != EINTR)
 			return -errno;
-		if (aborted(s) || now_ms() >= give_up)
+		if (aborted(s) || pw_monotonic_ms() >= give_up)
 			return -ETIMEDOUT;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len))

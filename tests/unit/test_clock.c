@@ -164,21 +164,23 @@ static uint64_t now_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-/* pw_monotonic_ns is CLOCK_MONOTONIC in ns: between two direct reads of
- * that clock, and never going back. */
+/* pw_monotonic_ns is CLOCK_MONOTONIC in ns (pw_monotonic_ms the same in
+ * ms): between two direct reads of that clock, and never going back. */
 static void test_monotonic_ns_is_clock_monotonic(void **state)
 {
 	struct timespec before, after;
-	uint64_t lo, hi, a, b;
+	uint64_t lo, hi, a, b, ms;
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &before);
 	a = pw_monotonic_ns();
+	ms = pw_monotonic_ms();
 	b = pw_monotonic_ns();
 	clock_gettime(CLOCK_MONOTONIC, &after);
 	lo = (uint64_t)before.tv_sec * 1000000000ull + (uint64_t)before.tv_nsec;
 	hi = (uint64_t)after.tv_sec * 1000000000ull + (uint64_t)after.tv_nsec;
 	assert_true(lo <= a && a <= b && b <= hi);
+	assert_true(a / 1000000u <= ms && ms <= b / 1000000u);
 }
 
 static void test_sync_matches_realtime(void **state)

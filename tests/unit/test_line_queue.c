@@ -20,6 +20,13 @@ static void push_text(struct pw_line_queue *q, const char *s, int want)
 	assert_int_equal(pw_line_queue_push(q, s, strlen(s), 0), want);
 }
 
+/* A popped line is exactly text: its length and its bytes. */
+static void assert_line(const struct pw_line *line, const char *text)
+{
+	assert_int_equal(line->len, strlen(text));
+	assert_memory_equal(line->data, text, line->len);
+}
+
 static void test_lines_come_out_in_order_as_copies(void **state)
 {
 	struct pw_line_queue q;
@@ -35,10 +42,8 @@ static void test_lines_come_out_in_order_as_copies(void **state)
 	assert_int_equal(pw_line_queue_pop(&q, out, 4, 0), 0);
 	pw_line_queue_flush(&q);
 	assert_int_equal(pw_line_queue_pop(&q, out, 4, 0), 2);
-	assert_int_equal(out[0].len, 5);
-	assert_memory_equal(out[0].data, "first", 5);
-	assert_int_equal(out[1].len, 6);
-	assert_memory_equal(out[1].data, "second", 6);
+	assert_line(&out[0], "first");
+	assert_line(&out[1], "second");
 	assert_int_equal(out[1].carried_lost, 7);
 	pw_line_queue_release(&q, 2);
 	assert_int_equal(pw_line_queue_pop(&q, out, 4, 0), 0);
@@ -67,7 +72,7 @@ static void test_caps_by_lines_and_by_bytes(void **state)
 	pw_line_queue_release(&q, 1);
 	pw_line_queue_flush(&q);
 	assert_int_equal(pw_line_queue_pop(&q, out, 8, 0), 3);
-	assert_memory_equal(out[2].data, "dddddddd", 8);
+	assert_line(&out[2], "dddddddd");
 	pw_line_queue_release(&q, 3);
 	/* A line larger than the byte cap fits an empty queue only. */
 	memset(big, 'x', sizeof(big) - 1);
@@ -92,7 +97,7 @@ static void test_closed_queue_refuses_and_drains(void **state)
 	push_text(&q, "late", -EPIPE);
 	assert_false(pw_line_queue_has_room(&q, 1));
 	assert_int_equal(pw_line_queue_pop(&q, out, 4, 10000), 1);
-	assert_memory_equal(out[0].data, "last", 4);
+	assert_line(&out[0], "last");
 	pw_line_queue_release(&q, 1);
 	/* Closed and empty: no wait at all, however long the timeout. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -134,10 +139,8 @@ static void test_lines_encoded_in_place_or_cancelled(void **state)
 
 	pw_line_queue_flush(&q);
 	assert_int_equal(pw_line_queue_pop(&q, out, 4, 0), 2);
-	assert_int_equal(out[0].len, 9);
-	assert_memory_equal(out[0].data, "{\"seq\":1}", 9);
-	assert_int_equal(out[1].len, 9);
-	assert_memory_equal(out[1].data, "{\"seq\":3}", 9);
+	assert_line(&out[0], "{\"seq\":1}");
+	assert_line(&out[1], "{\"seq\":3}");
 	pw_line_queue_release(&q, 2);
 	pw_line_queue_destroy(&q);
 }
@@ -167,8 +170,7 @@ static void test_views_live_until_released_and_blocks_are_reused(void **state)
 	pw_line_queue_flush(&q);
 	for (i = 0; i < n; i++) {
 		snprintf(text, sizeof(text), "block one line %zu", i);
-		assert_int_equal(first[i].len, strlen(text));
-		assert_memory_equal(first[i].data, text, first[i].len);
+		assert_line(&first[i], text);
 	}
 	assert_null(q.spare);
 	drained = q.head;
@@ -180,14 +182,14 @@ static void test_views_live_until_released_and_blocks_are_reused(void **state)
 	pw_line_queue_flush(&q);
 	n = pw_line_queue_pop(&q, more, PW_LINE_QUEUE_WAKE_LINES, 0);
 	assert_int_equal(n, 11);
-	assert_memory_equal(more[9].data, "block two line 9", 16);
-	assert_memory_equal(more[10].data, "block three", 11);
+	assert_line(&more[9], "block two line 9");
+	assert_line(&more[10], "block three");
 	/* Discarding drops what was not popped; popped lines wait for their
 	 * release. */
 	push_text(&q, "never popped", 0);
 	pw_line_queue_flush(&q);
 	assert_int_equal(pw_line_queue_discard(&q), 1);
-	assert_memory_equal(more[10].data, "block three", 11);
+	assert_line(&more[10], "block three");
 	pw_line_queue_release(&q, n);
 	assert_null(q.head);
 	pw_line_queue_destroy(&q);
