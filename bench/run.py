@@ -296,9 +296,25 @@ def storm_cmd(build, args):
     return [os.path.join(build, "bench", "storm"), *args]
 
 
+def busy_ticks():
+    """Busy and idle CPU time of the whole machine so far, in clock ticks."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, idle
+
+
 def run_storm(build, args):
+    """One storm; its JSON line plus the machine's busy and idle CPU seconds
+    while it ran (every process: the storm, the tracer, the kernel)."""
+    busy0, idle0 = busy_ticks()
     r = run(storm_cmd(build, args))
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    busy1, idle1 = busy_ticks()
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    hz = os.sysconf("SC_CLK_TCK")
+    out["machine_busy_s"] = (busy1 - busy0) / hz
+    out["machine_idle_s"] = (idle1 - idle0) / hz
+    return out
 
 
 def measured_run(build, cfg, workdir, tag, storm_args, need_hooks):
@@ -312,6 +328,9 @@ def measured_run(build, cfg, workdir, tag, storm_args, need_hooks):
     storm = run_storm(build, storm_args)
     result["storm"] = storm
     result["per_second"] = storm["per_second"]
+    count = storm.get("connections") or storm.get("binds")
+    if count:
+        result["machine_us_per_op"] = storm["machine_busy_s"] * 1e6 / count
     if tracer:
         # Let the tracer drain what the storm queued (it polls every 10 ms),
         # then read its CPU time: start-up and tear-down are not per event.
@@ -361,17 +380,23 @@ def interleaved(configs, rounds):
             yield r, cfg
 
 
-def storm_rounds(build, configs, rounds, workdir, tag, storm_args, need_hooks, stats_rounds=1):
-    """The rate rounds, BPF statistics off, then stats_rounds more rounds of
-    every tracer with them on: those runs give the BPF figures (their median)
-    and count for loss, never for the rates (the statistics' clock reads
-    would slow the storm)."""
+def storm_rounds(build, configs, rounds, workdir, tag, storm_args, need_hooks, stats_rounds=1,
+                 headline=(), headline_rounds=0):
+    """The rate rounds, BPF statistics off; then headline_rounds more rate
+    rounds of the headline configurations only (more pairs for the figure
+    the README quotes); then stats_rounds more rounds of every tracer with
+    the statistics on: those runs give the BPF figures (their median) and
+    count for loss, never for the rates (the statistics' clock reads would
+    slow the storm)."""
     runs = []
     tracers = [cfg for cfg in configs if cfg.cmd]
     plan = list(interleaved(configs, rounds))
-    plan += [(rounds + r, cfg) for r, cfg in interleaved(tracers, stats_rounds)]
+    plan += [(rounds + r, cfg) for r, cfg in
+             interleaved([c for c in configs if c.name in headline], headline_rounds)]
+    rate_rounds = rounds + headline_rounds
+    plan += [(rate_rounds + r, cfg) for r, cfg in interleaved(tracers, stats_rounds)]
     for r, cfg in plan:
-        stats_round = r >= rounds
+        stats_round = r >= rate_rounds
         bpf_stats(stats_round)
         try:
             res = measured_run(build, cfg, workdir, f"{tag}-{cfg.name}-{r}", storm_args,
@@ -409,6 +434,9 @@ def summarize(runs, configs, expected_per_run):
         if not rs:
             continue
         s = {"connections_per_second": spread([r["per_second"] for r in rated[c.name]])}
+        # What the machine spent per connection (or bind), every process
+        # together: less noisy than the rate, and it adds up.
+        s["machine_us_per_op"] = spread([r.get("machine_us_per_op") for r in rated[c.name]])
         if base and base["median"]:
             # Ratio per round against that round's untraced run, then the median.
             ratios = []
@@ -483,6 +511,21 @@ def print_table(title, summary, state_hook="inet_sock_set_state"):
               f"{fmt((s.get('steady_rss_mib') or {}).get('median'), 1):>7} "
               f"{fmt((s.get('peak_rss_mib') or {}).get('median'), 1):>5} "
               f"{bpf_text:>10}")
+
+
+def print_machine_cpu(summary, op):
+    """Machine CPU per operation, each configuration against no tracer."""
+    none = ((summary.get("none") or {}).get("machine_us_per_op") or {}).get("median")
+    parts = []
+    for name, s in summary.items():
+        us = (s.get("machine_us_per_op") or {}).get("median")
+        if us is None:
+            continue
+        extra = f" (+{us - none:.1f})" if none is not None and name != "none" else ""
+        parts.append(f"{name} {us:.1f}{extra}")
+    if parts:
+        print(f"machine CPU per {op}, us (every process and the kernel; median): "
+              + ", ".join(parts))
 
 
 # ---------------------------------------------------------------- phases
@@ -586,6 +629,9 @@ def main():
     # moved by up to 0.03 between two benches on this shared 2-core machine.
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=40000)
+    # The headline (pw-file against no tracer, IPv4) gets this many more
+    # paired rounds: a bench's own median moved by +-0.08 with five.
+    ap.add_argument("--headline-rounds", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="fewer, smaller runs (a smoke test)")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--out", default=None)
@@ -643,14 +689,21 @@ def bench(build, workdir, conns, rounds, args):
             if c.name in ("none", "floor-ring", "pw-file", "pw-output", "tcpstates")]
         log(f"bench: TCP storm IPv{family}, {conns} connections, {rounds} rounds, "
             f"{', '.join(c.name for c in fam_configs)}")
+        headline_rounds = 0 if args.quick or family != "4" else args.headline_rounds
+        if headline_rounds:
+            log(f"bench: then {headline_rounds} more rounds of none and pw-file (the headline)")
         runs = storm_rounds(build, fam_configs, rounds, workdir, f"tcp{family}",
                             ["tcp", f"-{family}", "-n", str(conns), "-k", str(listeners)],
-                            ("inet_sock_set_state",), stats_rounds=1 if args.quick else 3)
+                            ("inet_sock_set_state",), stats_rounds=1 if args.quick else 3,
+                            headline=("none", "pw-file"), headline_rounds=headline_rounds)
         summary = summarize(runs, fam_configs, expected_tcp)
-        result[f"tcp_ipv{family}"] = {"summary": summary, "runs": runs}
+        result[f"tcp_ipv{family}"] = {"summary": summary, "runs": runs,
+                                      "headline_rounds": headline_rounds}
         print_table(f"TCP connect/accept/close storm, IPv{family}, {conns} connections x "
-                    f"{rounds} rounds (2 cores; client and server in separate processes)",
+                    f"{rounds} rounds{f' (pw-file and none: {rounds + headline_rounds})' if headline_rounds else ''}"
+                    f" (2 cores; client and server in separate processes)",
                     summary)
+        print_machine_cpu(summary, "connection")
 
     bind_configs = [c for c in configs if c.name in ("none", "floor-ring", "pw-file")]
     bind_storms = [("tcp", "0"), ("udp", "0"), ("tcp", "47001"), ("udp", "47002")]
@@ -666,6 +719,7 @@ def bench(build, workdir, conns, rounds, args):
             "summary": summary, "runs": runs}
         print_table(f"bind storm, {transport}, port {port}, {nbinds} binds", summary,
                     state_hook="sys_exit_bind")
+        print_machine_cpu(summary, "bind")
 
     log("bench: latency at 1,000 events/s")
     result["latency"] = latency_run(build, workdir, seconds=3 if args.quick else 6)
