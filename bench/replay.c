@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 {
 	struct pw_annotator_config cfg = { .proc_root = "/proc", .services_path = "/etc/services" };
 	static struct pw_event raw[REPLAY_RECORDS];
+	static struct pw_json_cache json_cache; /* as each output keeps one */
 	struct pw_annotator *annotator = NULL;
 	struct pw_clock clock;
 	struct pw_sink sink;
@@ -215,7 +216,7 @@ int main(int argc, char **argv)
 		pw_annotate(annotator, &rec);
 		rec.seq = i + 1;
 		rec.host = host;
-		if (pw_encode_json(pw_sink_buf(&sink), &rec)) {
+		if (pw_encode_json_cached(&json_cache, pw_sink_buf(&sink), &rec)) {
 			failed++;
 			continue;
 		}

@@ -2,6 +2,7 @@
 /* Clock offset between the kernel's event timestamps and the wall clock. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include "clock.h"
 #include "decimal.h"
@@ -115,6 +116,31 @@ int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len)
 	pw_put_decimal_width(out + 17, sod % 60, 2);
 	out[19] = '.';
 	pw_put_decimal_width(out + 20, frac, 9);
+	out[29] = 'Z';
+	out[30] = '\0';
+	return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS." is the first 20 characters: what one second shares. */
+#define RFC3339_SECOND_LEN 20
+
+int pw_format_rfc3339_cached(struct pw_rfc3339_cache *cache, uint64_t epoch_ns, char *out,
+			     size_t len)
+{
+	uint64_t second = epoch_ns / NSEC_PER_SEC;
+	int err;
+
+	if (len < PW_RFC3339_LEN)
+		return -ENOSPC;
+	if (!cache->valid || cache->second != second) {
+		err = pw_format_rfc3339(epoch_ns, cache->text, sizeof(cache->text));
+		cache->valid = !err;
+		cache->second = second;
+		if (err)
+			return err;
+	}
+	memcpy(out, cache->text, RFC3339_SECOND_LEN);
+	pw_put_decimal_width(out + RFC3339_SECOND_LEN, (uint32_t)(epoch_ns % NSEC_PER_SEC), 9);
 	out[29] = 'Z';
 	out[30] = '\0';
 	return 0;

@@ -4,6 +4,7 @@
 #ifndef PW_CLOCK_H
 #define PW_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,16 @@ uint64_t pw_monotonic_ms(void);
 /* RFC 3339 in UTC with 9 fraction digits. Returns 0, -ENOSPC when len is
  * below PW_RFC3339_LEN, or -EOVERFLOW. */
 int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len);
+/* The same through a cache of the last second formatted: events come many
+ * to a second, and only the fraction changes between them. A zeroed cache
+ * is empty; the text is byte for byte pw_format_rfc3339's. */
+struct pw_rfc3339_cache {
+	uint64_t second; /* since the epoch, of text */
+	bool valid;
+	char text[PW_RFC3339_LEN];
+};
+int pw_format_rfc3339_cached(struct pw_rfc3339_cache *cache, uint64_t epoch_ns, char *out,
+			     size_t len);
 /* Local time of day "HH:MM:SS.mmm" for the text view. Same returns. */
 int pw_format_clock(uint64_t epoch_ns, char *out, size_t len);
 

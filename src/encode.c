@@ -113,6 +113,8 @@ enum line_text {
 struct line {
 	struct text t[T_COUNT];
 	char local_ip[PW_ADDR_STRLEN], remote_ip[PW_ADDR_STRLEN];
+	size_t local_ip_len, remote_ip_len;
+	size_t text_bytes; /* of every text set (one set twice counts twice) */
 	bool local_present, remote_present;
 	char time[PW_RFC3339_LEN];
 };
@@ -121,6 +123,7 @@ static void set_text(struct line *l, enum line_text i, const char *s)
 {
 	l->t[i].s = s;
 	l->t[i].n = s ? strlen(s) : 0;
+	l->text_bytes += l->t[i].n;
 }
 
 static void set_name(struct line *l, enum line_text i, const char *s)
@@ -140,17 +143,14 @@ static void set_shaped(struct line *l, enum line_text i, const char *s, struct p
 	l->t[i].s = s;
 	l->t[i].n = shape.len;
 	l->t[i].plain = shape.plain;
+	l->text_bytes += shape.len;
 }
 
-/* Worst case of the line's texts, escaped and quoted ("null" is 4). */
+/* Worst case of the line's texts, escaped and quoted ("null" is 4): the
+ * escaped worst case grows linearly, so the sum of the lengths will do. */
 static size_t line_text_room(const struct line *l)
 {
-	size_t room = 0;
-	int i;
-
-	for (i = 0; i < T_COUNT; i++)
-		room += PW_JSON_ESCAPED_MAX(l->t[i].n) + 4;
-	return room;
+	return PW_JSON_ESCAPED_MAX(l->text_bytes) + 4 * T_COUNT;
 }
 
 /* Copy a literal: its length is known at compile time, so the copy is a
@@ -195,8 +195,38 @@ static inline char *put_text(char *p, struct text t)
 	return put_string_n(p, t.s, t.n);
 }
 
+/* An address as text into out (PW_ADDR_STRLEN), its length in *len;
+ * through the cache when there is one. Returns pw_addr_format's. */
+static int format_addr(struct pw_json_cache *cache, uint16_t family, const uint8_t *addr,
+		       char *out, size_t *len)
+{
+	size_t n = family == AF_INET ? 4 : PW_ADDR_LEN;
+	struct pw_json_cached_addr *slot;
+	int err;
+
+	if (!cache) {
+		err = pw_addr_format(family, addr, out, PW_ADDR_STRLEN);
+		*len = err ? 0 : strlen(out);
+		return err;
+	}
+	slot = &cache->addrs[addr[n - 1] % PW_JSON_CACHE_ADDRS];
+	if (slot->family != family || memcmp(slot->addr, addr, n) != 0) {
+		slot->family = 0;
+		err = pw_addr_format(family, addr, slot->text, sizeof(slot->text));
+		if (err)
+			return err;
+		slot->family = family;
+		memcpy(slot->addr, addr, n);
+		slot->len = (uint8_t)strlen(slot->text);
+	}
+	/* A copy: the other endpoint may take the same slot. */
+	memcpy(out, slot->text, slot->len + 1u);
+	*len = slot->len;
+	return 0;
+}
+
 /* Gather the texts of a socket event's members (and format its addresses). */
-static void gather_socket(struct line *l, const struct pw_record *rec)
+static void gather_socket(struct line *l, const struct pw_record *rec, struct pw_json_cache *cache)
 {
 	const struct pw_event *ev = rec->ev;
 	bool snapshot = record_is_snapshot(rec);
@@ -210,7 +240,8 @@ static void gather_socket(struct line *l, const struct pw_record *rec)
 	set_name(l, T_ATTRIBUTION, pw_attribution_name(ev->attribution));
 	set_name(l, T_TRANSPORT, pw_transport_name(ev->protocol));
 	set_name(l, T_FAMILY, pw_family_name(ev->family));
-	l->local_present = pw_addr_format(ev->family, ev->saddr, l->local_ip, sizeof(l->local_ip)) == 0;
+	l->local_present = format_addr(cache, ev->family, ev->saddr, l->local_ip,
+				       &l->local_ip_len) == 0;
 	if (l->local_present) {
 		/* Port 0: not assigned yet (a connect before the kernel picks
 		 * the ephemeral port), so no range and no service. */
@@ -219,7 +250,8 @@ static void gather_socket(struct line *l, const struct pw_record *rec)
 		set_name(l, T_LOCAL_SCOPE, pw_addr_scope(ev->family, ev->saddr));
 	}
 	l->remote_present = (ev->dport != 0 || !pw_addr_is_unspecified(ev->family, ev->daddr)) &&
-			    pw_addr_format(ev->family, ev->daddr, l->remote_ip, sizeof(l->remote_ip)) == 0;
+			    format_addr(cache, ev->family, ev->daddr, l->remote_ip,
+					&l->remote_ip_len) == 0;
 	if (l->remote_present) {
 		set_name(l, T_REMOTE_CATEGORY, ev->dport ? pw_port_category(ev->dport) : NULL);
 		set_text(l, T_REMOTE_SERVICE, ev->dport ? rec->remote_service : NULL);
@@ -238,21 +270,62 @@ static void gather_socket(struct line *l, const struct pw_record *rec)
 		set_name(l, T_ERROR, ev->bind_errno ? pw_errno_name(ev->bind_errno) : NULL);
 }
 
-static char *json_process(char *p, const struct line *l, const struct pw_task *t)
+/* The opening of the process object up to its comm: the part a task's ids
+ * decide, the same for every event of one thread. */
+static char *put_task_ids(char *p, const struct pw_task *t)
+{
+	LIT(p, ",\"process\":{\"pid\":");
+	p = pw_put_decimal(p, t->pid);
+	LIT(p, ",\"tid\":");
+	p = pw_put_decimal(p, t->tid);
+	LIT(p, ",\"ppid\":");
+	p = pw_put_decimal(p, t->ppid);
+	LIT(p, ",\"uid\":");
+	p = pw_put_decimal(p, t->uid);
+	LIT(p, ",\"gid\":");
+	p = pw_put_decimal(p, t->gid);
+	LIT(p, ",\"comm\":");
+	return put_string_n(p, t->comm, strnlen(t->comm, sizeof(t->comm)));
+}
+
+static bool cached_owner_is(const struct pw_json_cached_owner *c, const struct pw_task *t)
+{
+	return c->len && c->pid == t->pid && c->tid == t->tid && c->ppid == t->ppid &&
+	       c->uid == t->uid && c->gid == t->gid &&
+	       memcmp(c->comm, t->comm, sizeof(c->comm)) == 0;
+}
+
+/* put_task_ids through the cache when there is one. */
+static char *json_task_ids(char *p, const struct pw_task *t, struct pw_json_cache *cache)
+{
+	struct pw_json_cached_owner *c;
+	char *start = p;
+
+	if (!cache)
+		return put_task_ids(p, t);
+	c = &cache->owners[t->pid % PW_JSON_CACHE_OWNERS];
+	if (cached_owner_is(c, t))
+		return put_bytes(p, c->text, c->len);
+	p = put_task_ids(p, t);
+	c->len = 0;
+	if ((size_t)(p - start) <= sizeof(c->text)) {
+		c->pid = t->pid;
+		c->tid = t->tid;
+		c->ppid = t->ppid;
+		c->uid = t->uid;
+		c->gid = t->gid;
+		memcpy(c->comm, t->comm, sizeof(c->comm));
+		memcpy(c->text, start, (size_t)(p - start));
+		c->len = (uint16_t)(p - start);
+	}
+	return p;
+}
+
+static char *json_process(char *p, const struct line *l, const struct pw_task *t,
+			  struct pw_json_cache *cache)
 {
 	if (t->pid) {
-		LIT(p, ",\"process\":{\"pid\":");
-		p = pw_put_decimal(p, t->pid);
-		LIT(p, ",\"tid\":");
-		p = pw_put_decimal(p, t->tid);
-		LIT(p, ",\"ppid\":");
-		p = pw_put_decimal(p, t->ppid);
-		LIT(p, ",\"uid\":");
-		p = pw_put_decimal(p, t->uid);
-		LIT(p, ",\"gid\":");
-		p = pw_put_decimal(p, t->gid);
-		LIT(p, ",\"comm\":");
-		p = put_string_n(p, t->comm, strnlen(t->comm, sizeof(t->comm)));
+		p = json_task_ids(p, t, cache);
 	} else {
 		LIT(p, ",\"process\":{\"pid\":null,\"tid\":null,\"ppid\":null,\"uid\":null,"
 		       "\"gid\":null,\"comm\":null");
@@ -275,15 +348,15 @@ static char *json_process(char *p, const struct line *l, const struct pw_task *t
 
 /* The members of an endpoint object after its "ip" (given as ip, NULL when
  * absent). */
-static char *json_endpoint(char *p, const char *ip, uint16_t port, struct text category,
-			   struct text service)
+static char *json_endpoint(char *p, const char *ip, size_t ip_len, uint16_t port,
+			   struct text category, struct text service)
 {
 	if (!ip) {
 		LIT(p, "null,\"port\":null,\"category\":null,\"service\":null");
 		return p;
 	}
 	/* Digits, hex, '.' and ':' (pw_addr_format): nothing to escape. */
-	p = put_text(p, (struct text){ .s = ip, .n = strlen(ip), .plain = true });
+	p = put_text(p, (struct text){ .s = ip, .n = ip_len, .plain = true });
 	LIT(p, ",\"port\":");
 	p = pw_put_decimal(p, port);
 	LIT(p, ",\"category\":");
@@ -341,13 +414,14 @@ static char *json_bind(char *p, const struct line *l, const struct pw_event *ev)
 }
 
 /* The members every socket event (state, bind, snapshot, alert) carries. */
-static char *json_socket_fields(char *p, const struct line *l, const struct pw_record *rec)
+static char *json_socket_fields(char *p, const struct line *l, const struct pw_record *rec,
+				struct pw_json_cache *cache)
 {
 	const struct pw_event *ev = rec->ev;
 
 	LIT(p, ",\"action\":");
 	p = put_text(p, l->t[T_ACTION]);
-	p = json_process(p, l, &ev->owner);
+	p = json_process(p, l, &ev->owner, cache);
 	LIT(p, ",\"attribution\":");
 	p = put_text(p, l->t[T_ATTRIBUTION]);
 	LIT(p, ",\"transport\":");
@@ -355,12 +429,12 @@ static char *json_socket_fields(char *p, const struct line *l, const struct pw_r
 	LIT(p, ",\"family\":");
 	p = put_text(p, l->t[T_FAMILY]);
 	LIT(p, ",\"local\":{\"ip\":");
-	p = json_endpoint(p, l->local_present ? l->local_ip : NULL, ev->sport,
+	p = json_endpoint(p, l->local_present ? l->local_ip : NULL, l->local_ip_len, ev->sport,
 			  l->t[T_LOCAL_CATEGORY], l->t[T_LOCAL_SERVICE]);
 	LIT(p, ",\"scope\":");
 	p = put_text(p, l->t[T_LOCAL_SCOPE]);
 	LIT(p, "},\"remote\":{\"ip\":");
-	p = json_endpoint(p, l->remote_present ? l->remote_ip : NULL, ev->dport,
+	p = json_endpoint(p, l->remote_present ? l->remote_ip : NULL, l->remote_ip_len, ev->dport,
 			  l->t[T_REMOTE_CATEGORY], l->t[T_REMOTE_SERVICE]);
 	LIT(p, "},\"direction\":");
 	p = put_text(p, l->t[T_DIRECTION]);
@@ -379,13 +453,22 @@ static char *json_socket_fields(char *p, const struct line *l, const struct pw_r
 
 int pw_encode_json(struct pw_buf *out, const struct pw_record *rec)
 {
+	return pw_encode_json_cached(NULL, out, rec);
+}
+
+int pw_encode_json_cached(struct pw_json_cache *cache, struct pw_buf *out,
+			  const struct pw_record *rec)
+{
 	struct line l = { 0 };
 	bool socket_event;
 	char *start, *p;
+	int err;
 
 	if (!record_is_consistent(rec))
 		return -EINVAL;
-	if (pw_format_rfc3339(rec->time_ns, l.time, sizeof(l.time)))
+	err = cache ? pw_format_rfc3339_cached(&cache->time, rec->time_ns, l.time, sizeof(l.time))
+		    : pw_format_rfc3339(rec->time_ns, l.time, sizeof(l.time));
+	if (err)
 		return -EINVAL;
 	set_text(&l, T_HOST, rec->host);
 	set_name(&l, T_TYPE, record_type_name(rec->type));
@@ -397,7 +480,7 @@ int pw_encode_json(struct pw_buf *out, const struct pw_record *rec)
 		set_text(&l, T_ALERT_REASON, rec->alert.reason);
 	}
 	if (socket_event)
-		gather_socket(&l, rec);
+		gather_socket(&l, rec, cache);
 
 	start = pw_buf_reserve(out, LINE_FIXED_MAX + line_text_room(&l));
 	if (!start)
@@ -433,10 +516,10 @@ int pw_encode_json(struct pw_buf *out, const struct pw_record *rec)
 		p = put_text(p, l.t[T_RULE]);
 		LIT(p, ",\"reason\":");
 		p = put_text(p, l.t[T_ALERT_REASON]);
-		p = json_socket_fields(p, &l, rec);
+		p = json_socket_fields(p, &l, rec, cache);
 		break;
 	default:
-		p = json_socket_fields(p, &l, rec);
+		p = json_socket_fields(p, &l, rec, cache);
 		break;
 	}
 	LIT(p, "}\n");

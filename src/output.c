@@ -32,6 +32,7 @@ struct pw_output {
 	const char *host;
 	uint32_t pid;
 	uint64_t seq;         /* consumer thread only */
+	struct pw_json_cache json_cache; /* consumer thread only */
 
 	struct pw_sink sink; /* stdout */
 
@@ -78,7 +79,7 @@ static bool is_syslog(const struct pw_output *o)
 	return o->spec.kind == PW_OUTPUT_UDP || o->spec.kind == PW_OUTPUT_TCP;
 }
 
-static int encode(const struct pw_output *o, struct pw_buf *b, const struct pw_record *rec)
+static int encode(struct pw_output *o, struct pw_buf *b, const struct pw_record *rec)
 {
 	switch (o->format) {
 	case PW_OUTPUT_FORMAT_TEXT:
@@ -88,7 +89,7 @@ static int encode(const struct pw_output *o, struct pw_buf *b, const struct pw_r
 	case PW_OUTPUT_FORMAT_OCSF:
 		return pw_encode_ocsf(b, rec);
 	default:
-		return pw_encode_json(b, rec);
+		return pw_encode_json_cached(&o->json_cache, b, rec);
 	}
 }
 

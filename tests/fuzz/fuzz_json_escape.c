@@ -54,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pw_json_reader reader;
 	static bool reader_ready;
+	/* Kept from input to input, as an output keeps it from line to line. */
+	static struct pw_json_cache cache;
+	struct pw_buf cached;
 	struct fuzz_input in = { data, size };
 	char *f[F_COUNT], comm[PW_COMM_LEN + 1];
 	struct pw_record rec;
@@ -90,6 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ev.owner.comm[PW_COMM_LEN - 1] = '\0'; /* as the decoder leaves it */
 	memcpy(comm, ev.owner.comm, PW_COMM_LEN);
 	comm[PW_COMM_LEN] = '\0';
+	/* Pids that share the JSON cache's slots, and times a second or more
+	 * apart, from the comm's bytes (so the input layout stays as it was). */
+	ev.owner.pid = 4240 + ((uint8_t)comm[0] & 15);
+	ev.owner.tid = ev.owner.pid + ((uint8_t)comm[2] & 1);
 	for (i = 0; i < F_COUNT; i++)
 		f[i] = fuzz_string(&in);
 
@@ -97,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rec.type = (flags & 32) ? PW_REC_ALERT : (enum pw_record_type)ev.type;
 	rec.alert.existing = flags & 64;
 	rec.seq = 7;
-	rec.time_ns = 1795564948123456789ull;
+	rec.time_ns = 1795564948123456789ull + (uint8_t)comm[1] * 300000000ull;
 	rec.ev = &ev;
 	rec.host = f[F_HOST];
 	rec.proc.user = f[F_USER];
@@ -121,6 +128,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err = pw_encode_json(&out, &rec);
 	FUZZ_CHECK(err == 0);
 	fuzz_check_json_line(&reader, out.data, out.len);
+	/* Through the cache: the same line, byte for byte. */
+	pw_buf_init(&cached);
+	FUZZ_CHECK(pw_encode_json_cached(&cache, &cached, &rec) == 0);
+	FUZZ_CHECK(cached.len == out.len && memcmp(cached.data, out.data, out.len) == 0);
+	pw_buf_free(&cached);
 	check_round_trip(&reader, "host", f[F_HOST]);
 	check_round_trip(&reader, "process.comm", comm);
 	check_round_trip(&reader, "process.user", f[F_USER]);

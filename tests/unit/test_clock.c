@@ -66,6 +66,31 @@ static void test_rfc3339_room(void **state)
 	assert_string_equal(out, "1970-01-01T00:00:00.000000000Z");
 }
 
+/* Through the cache of the last second: the same text as without it, across
+ * seconds, days and years, and when time goes back (a stepped wall clock). */
+static void test_rfc3339_cached(void **state)
+{
+	static const uint64_t times[] = {
+		0, 999999999ull, 1000000000ull, 1000000001ull, 999999999ull,
+		1795000000123456789ull, 1795000000999999999ull, 1795000001000000000ull,
+		1795000000500000000ull, /* back within the second before */
+		1798761599999999999ull, 1798761600000000000ull, /* 2026-12-31 -> 2027-01-01 */
+		1798761600000000001ull, 1ull, 18446744073709551615ull,
+	};
+	struct pw_rfc3339_cache cache = { 0 };
+	char cached[PW_RFC3339_LEN], plain[PW_RFC3339_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		assert_int_equal(pw_format_rfc3339(times[i], plain, sizeof(plain)), 0);
+		assert_int_equal(pw_format_rfc3339_cached(&cache, times[i], cached, sizeof(cached)), 0);
+		assert_string_equal(cached, plain);
+	}
+	assert_string_equal(cached, "2554-07-21T23:34:33.709551615Z");
+	assert_int_equal(pw_format_rfc3339_cached(&cache, 0, cached, PW_RFC3339_LEN - 1), -ENOSPC);
+}
+
 /* The time of day is local time: pin the zone with POSIX TZ strings, which
  * need no zone database. */
 static void set_tz(const char *tz)
@@ -207,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339_epoch),
 		cmocka_unit_test(test_rfc3339_dates),
 		cmocka_unit_test(test_rfc3339_room),
+		cmocka_unit_test(test_rfc3339_cached),
 		cmocka_unit_test_teardown(test_clock_utc, restore_tz),
 		cmocka_unit_test_teardown(test_clock_local_zone, restore_tz),
 		cmocka_unit_test_teardown(test_clock_room, restore_tz),
