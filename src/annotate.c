@@ -9,10 +9,22 @@
 #include "services.h"
 #include "users.h"
 
+/* Service names of recent ports: a socket's events come five or more to the
+ * socket, a server's port with every connection. A services table does not
+ * change once loaded, so a remembered answer stays right. */
+#define SERVICE_MEMO_SLOTS 256
+#define SERVICE_MEMO_FILLED (1u << 24)
+
+struct service_memo {
+	uint32_t key; /* SERVICE_MEMO_FILLED | port << 8 | protocol; 0: empty */
+	const char *name;
+};
+
 struct pw_annotator {
 	struct pw_process_cache *processes;
 	struct pw_users *users;
 	struct pw_services *services;
+	struct service_memo service_memo[SERVICE_MEMO_SLOTS];
 };
 
 int pw_annotator_new(struct pw_annotator **out, const struct pw_annotator_config *cfg)
@@ -55,6 +67,18 @@ void pw_annotator_free(struct pw_annotator *a)
 	free(a);
 }
 
+static const char *service_of(struct pw_annotator *a, uint16_t port, uint8_t protocol)
+{
+	uint32_t key = SERVICE_MEMO_FILLED | (uint32_t)port << 8 | protocol;
+	struct service_memo *m = &a->service_memo[(port ^ protocol) % SERVICE_MEMO_SLOTS];
+
+	if (m->key != key) {
+		m->key = key;
+		m->name = pw_service_name(a->services, port, protocol);
+	}
+	return m->name;
+}
+
 void pw_annotate(struct pw_annotator *a, struct pw_record *rec)
 {
 	const struct pw_event *ev = rec->ev;
@@ -66,9 +90,9 @@ void pw_annotate(struct pw_annotator *a, struct pw_record *rec)
 	if (!ev)
 		return;
 
-	rec->local_service = pw_service_name(a->services, ev->sport, ev->protocol);
+	rec->local_service = service_of(a, ev->sport, ev->protocol);
 	if (ev->dport)
-		rec->remote_service = pw_service_name(a->services, ev->dport, ev->protocol);
+		rec->remote_service = service_of(a, ev->dport, ev->protocol);
 
 	/* Without an owner the uid is no one's. */
 	if (ev->attribution == PW_ATTR_NONE)

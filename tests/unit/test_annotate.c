@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "annotate.h"
+#include "services.h"
 
 #define FIXTURES "tests/unit/fixtures/proc"
 #define DOCKER_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -108,6 +109,42 @@ static void test_remote_service_only_with_a_remote_port(void **state)
 	assert_null(rec.remote_service);
 }
 
+/* Service names are remembered per port and transport: ports that share a
+ * slot of the memo, and one port over two transports, keep their own. */
+static void test_service_names_of_many_ports(void **state)
+{
+	static const struct {
+		uint16_t port;
+		uint8_t protocol;
+		const char *name;
+	} cases[] = {
+		/* name NULL: checked against the table only */
+		{ 80, IPPROTO_TCP, "http" },    { 80 + 256, IPPROTO_TCP, NULL },
+		{ 53, IPPROTO_UDP, "domain" },  { 53, IPPROTO_TCP, "domain" },
+		{ 514, IPPROTO_UDP, "syslog" }, { 514, IPPROTO_TCP, "shell" },
+		{ 61000, IPPROTO_TCP, NULL },   { 61000 + 256, IPPROTO_TCP, NULL },
+		{ 443, IPPROTO_TCP, "https" },  { 443 + 512, IPPROTO_TCP, NULL },
+	};
+	struct pw_event ev = container_event();
+	struct pw_record rec = { .type = PW_REC_STATE, .ev = &ev };
+	size_t i, round;
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			ev.sport = cases[i].port;
+			ev.dport = cases[(i + round) % (sizeof(cases) / sizeof(cases[0]))].port;
+			ev.protocol = cases[i].protocol;
+			pw_annotate(*state, &rec);
+			if (cases[i].name)
+				assert_string_equal(rec.local_service, cases[i].name);
+			assert_ptr_equal(rec.local_service,
+					 pw_service_name(NULL, ev.sport, ev.protocol));
+			assert_ptr_equal(rec.remote_service,
+					 pw_service_name(NULL, ev.dport, ev.protocol));
+		}
+	}
+}
+
 static void test_other_process_same_pid(void **state)
 {
 	struct pw_event ev = container_event();
@@ -156,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fills_every_annotation),
 		cmocka_unit_test(test_remote_service_only_with_a_remote_port),
+		cmocka_unit_test(test_service_names_of_many_ports),
 		cmocka_unit_test(test_other_process_same_pid),
 		cmocka_unit_test(test_no_owner),
 	};
