@@ -21,6 +21,19 @@ SERVER = [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"), ("ESTABLISHED", "
           ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSE")]
 
 
+def summary_line(err):
+    """The tracer's summary, whole (an assertion's repr would cut it)."""
+    return next((line for line in err.splitlines() if "summary:" in line), err[-1000:])
+
+
+def storm_transitions(events):
+    """How many of each transition the storm's processes made: what is
+    missing shows which end of which connections it was."""
+    return collections.Counter(f'{e["tcp"]["old_state"]}>{e["tcp"]["new_state"]}'
+                               for e in events
+                               if e["type"] == "state" and e["process"]["comm"] == "storm")
+
+
 def backup_counts(tracer):
     m = BACKUP.search(tracer.summary() or "")
     assert m, tracer.stderr_lines
@@ -135,8 +148,9 @@ def test_a_storm_through_the_file_output_loses_nothing(tmp_path):
         # times slower than the storm fills it: what the ring could not
         # hold is reported, and every change is written or counted.
         ring_lost = sum(e["lost"] for e in losses)
-        assert changes + ring_lost >= expected, (changes, ring_lost, err)
+        assert changes + ring_lost >= expected, (changes, ring_lost, summary_line(err),
+                                                 storm_transitions(events))
         print(f"instrumented build: {ring_lost} events the ring could not hold, reported")
     else:
         assert not losses, (losses[:3], err)
-        assert changes == expected, err
+        assert changes == expected, (changes, summary_line(err), storm_transitions(events))
