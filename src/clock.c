@@ -91,10 +91,21 @@ static void civil_date(uint64_t days, uint32_t *year, uint32_t *month, uint32_t 
 	*year = (uint32_t)(yoe + era * 400 + (*month <= 2));
 }
 
+/* "YYYY-MM-DDTHH:MM:SS." is the first 20 characters: what one second
+ * shares. The fraction, 'Z' and the NUL follow. */
+#define RFC3339_SECOND_LEN 20
+
+static void put_rfc3339_fraction(char *out, uint64_t epoch_ns)
+{
+	pw_put_decimal_width(out + RFC3339_SECOND_LEN, (uint32_t)(epoch_ns % NSEC_PER_SEC), 9);
+	out[29] = 'Z';
+	out[30] = '\0';
+}
+
 int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len)
 {
 	uint64_t secs = epoch_ns / NSEC_PER_SEC;
-	uint32_t frac = (uint32_t)(epoch_ns % NSEC_PER_SEC), sod = (uint32_t)(secs % 86400);
+	uint32_t sod = (uint32_t)(secs % 86400);
 	uint32_t year, month, mday;
 
 	if (len < PW_RFC3339_LEN)
@@ -115,14 +126,9 @@ int pw_format_rfc3339(uint64_t epoch_ns, char *out, size_t len)
 	out[16] = ':';
 	pw_put_decimal_width(out + 17, sod % 60, 2);
 	out[19] = '.';
-	pw_put_decimal_width(out + 20, frac, 9);
-	out[29] = 'Z';
-	out[30] = '\0';
+	put_rfc3339_fraction(out, epoch_ns);
 	return 0;
 }
-
-/* "YYYY-MM-DDTHH:MM:SS." is the first 20 characters: what one second shares. */
-#define RFC3339_SECOND_LEN 20
 
 int pw_format_rfc3339_cached(struct pw_rfc3339_cache *cache, uint64_t epoch_ns, char *out,
 			     size_t len)
@@ -140,9 +146,7 @@ int pw_format_rfc3339_cached(struct pw_rfc3339_cache *cache, uint64_t epoch_ns, 
 			return err;
 	}
 	memcpy(out, cache->text, RFC3339_SECOND_LEN);
-	pw_put_decimal_width(out + RFC3339_SECOND_LEN, (uint32_t)(epoch_ns % NSEC_PER_SEC), 9);
-	out[29] = 'Z';
-	out[30] = '\0';
+	put_rfc3339_fraction(out, epoch_ns);
 	return 0;
 }
 
