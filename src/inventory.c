@@ -130,16 +130,21 @@ static struct nlmsghdr *next_netlink_message(struct nlmsghdr *h, size_t *left)
 	return (struct nlmsghdr *)((char *)h + step);
 }
 
-/* Send one dump request and append every socket of the answer to list. */
+/* Called for every inet socket of a dump's answer; non-zero stops the dump
+ * (and is returned) after err is set. */
+typedef int (*diag_socket_fn)(void *ctx, const struct inet_diag_msg *msg, char *err,
+			      size_t err_len);
+
+/* Send one dump request and hand every IPv4 or IPv6 socket of the answer
+ * to each. */
 static int diag_dump(int fd, uint32_t seq, uint16_t family, uint8_t protocol, uint32_t states,
-		     uint32_t netns, struct socket_list *list, char *err, size_t err_len)
+		     diag_socket_fn each, void *ctx, char *err, size_t err_len)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
 	} request;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	uint64_t now = pw_monotonic_ns();
 	char *buf;
 	int code = 0;
 
@@ -200,16 +205,12 @@ static int diag_dump(int fd, uint32_t seq, uint16_t family, uint8_t protocol, ui
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 				const struct inet_diag_msg *msg = NLMSG_DATA(h);
-				struct pw_event ev;
 
 				if (msg->idiag_family != AF_INET && msg->idiag_family != AF_INET6)
 					continue;
-				event_from_diag(msg, protocol, netns, now, &ev);
-				code = list_push(list, &ev, msg->idiag_inode);
-				if (code) {
-					fail(err, err_len, "out of memory listing sockets");
+				code = each(ctx, msg, err, err_len);
+				if (code)
 					goto cleanup;
-				}
 			}
 		}
 	}
@@ -539,7 +540,7 @@ static int compare_events(const void *a, const void *b)
 	return x->netns < y->netns ? -1 : x->netns > y->netns;
 }
 
-static uint32_t own_netns(const char *proc_root)
+uint32_t pw_inventory_own_netns(const char *proc_root)
 {
 	char path[4096];
 	struct stat st;
@@ -646,6 +647,27 @@ static int diag_socket_in(const char *proc_root, uint32_t pid, int own_ns_fd)
 	return code;
 }
 
+/* Where the sockets of one namespace's dump go. */
+struct list_filler {
+	struct socket_list *list;
+	uint8_t protocol;
+	uint32_t netns;
+	uint64_t now;
+};
+
+static int fill_list(void *ctx, const struct inet_diag_msg *msg, char *err, size_t err_len)
+{
+	struct list_filler *filler = ctx;
+	struct pw_event ev;
+
+	event_from_diag(msg, filler->protocol, filler->netns, filler->now, &ev);
+	if (list_push(filler->list, &ev, msg->idiag_inode)) {
+		fail(err, err_len, "out of memory listing sockets");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Dump the sockets of the namespace netns through fd into list. */
 static int dump_namespace(int fd, uint32_t netns, const struct pw_inventory_config *cfg,
 			  struct socket_list *list, char *err, size_t err_len)
@@ -667,8 +689,10 @@ static int dump_namespace(int fd, uint32_t netns, const struct pw_inventory_conf
 		for (f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 			if (cfg->family && cfg->family != families[f])
 				continue;
+			struct list_filler filler = { list, protocols[p], netns, pw_monotonic_ns() };
+
 			code = diag_dump(fd, (uint32_t)(p * 2 + f + 1), families[f], protocols[p],
-					 states, netns, list, err, err_len);
+					 states, fill_list, &filler, err, err_len);
 			if (code)
 				return code;
 		}
@@ -743,7 +767,7 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 		     strerror(errno));
 		return code;
 	}
-	netns = own_netns(proc_root);
+	netns = pw_inventory_own_netns(proc_root);
 	code = dump_namespace(fd, netns, cfg, &list, err, err_len);
 	if (!code && cfg->all_netns)
 		code = dump_other_namespaces(proc_root, netns, cfg, &list, &skipped, &unreadable,
@@ -804,5 +828,44 @@ cleanup:
 	free(owners);
 	index_free(&index);
 	list_free(&list);
+	return code;
+}
+
+/* Where pw_inventory_tcp_states sends each socket. */
+struct state_teller {
+	pw_socket_state_fn fn;
+	void *ctx;
+};
+
+static int tell_state(void *ctx, const struct inet_diag_msg *msg, char *err, size_t err_len)
+{
+	const struct state_teller *teller = ctx;
+	uint64_t cookie = (uint64_t)msg->id.idiag_cookie[0] | (uint64_t)msg->id.idiag_cookie[1] << 32;
+	int code = teller->fn(teller->ctx, cookie, msg->idiag_state);
+
+	if (code)
+		fail(err, err_len, "the socket check stopped: %s", strerror(code < 0 ? -code : code));
+	return code;
+}
+
+int pw_inventory_tcp_states(uint32_t states, pw_socket_state_fn fn, void *ctx, char *err,
+			    size_t err_len)
+{
+	static const uint16_t families[] = { AF_INET, AF_INET6 };
+	struct state_teller teller = { fn, ctx };
+	int fd, code = 0;
+
+	err[0] = '\0';
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		code = -errno;
+		fail(err, err_len, "sock_diag: cannot open a NETLINK_SOCK_DIAG socket: %s",
+		     strerror(errno));
+		return code;
+	}
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]) && !code; f++)
+		code = diag_dump(fd, (uint32_t)f + 1, families[f], IPPROTO_TCP, states, tell_state,
+				 &teller, err, err_len);
+	close(fd);
 	return code;
 }

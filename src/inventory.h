@@ -43,4 +43,18 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 int pw_inventory_read_owner(const char *proc_root, const char *cgroup_root, uint32_t pid,
 			    struct pw_task *owner);
 
+/* The inode of PROC_ROOT/self/ns/net: the caller's network namespace, the
+ * netns the tracer's events carry for it; 0 when unreadable. */
+uint32_t pw_inventory_own_netns(const char *proc_root);
+
+/* Called with the cookie and state of each socket; non-zero stops the dump. */
+typedef int (*pw_socket_state_fn)(void *ctx, uint64_t sock_cookie, uint8_t state);
+
+/* The TCP sockets (IPv4 and IPv6) of the caller's network namespace whose
+ * state is in states (bit 1 << PW_TCP_*), cookie and state only: no owners,
+ * no /proc walk, cheap enough to repeat. Returns 0, fn's non-zero return, or
+ * a negative errno; err holds a one-line message when not 0. */
+int pw_inventory_tcp_states(uint32_t states, pw_socket_state_fn fn, void *ctx, char *err,
+			    size_t err_len);
+
 #endif /* PW_INVENTORY_H */
