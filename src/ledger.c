@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The socket ledger (see ledger.h): an open-addressing table of sockets by
+ * cookie, linear probing, deletion by shifting the run back. */
+#include <errno.h>
+#include <stdlib.h>
+#include "ledger.h"
+
+#define MIN_SLOTS 1024u
+
+/* kernel_state while a check has not found the socket. */
+#define KERNEL_GONE 0
+
+enum entry_flag {
+	BROKEN = 1 << 0,  /* a change into missing_into has not come (yet) */
+	SUSPECT = 1 << 1, /* the last check disagreed, no event since */
+	TOUCHED = 1 << 2, /* an event came since the current check began */
+};
+
+struct ledger_entry {
+	uint64_t cookie;      /* 0: a free slot */
+	uint64_t ts_ns;       /* of the newest change noted */
+	uint64_t break_ts_ns; /* of the change that broke the chain */
+	uint8_t state;        /* entered by the newest change; CLOSE: closed */
+	uint8_t missing_into; /* when BROKEN: the state a missing change entered */
+	uint8_t kernel_state; /* what the current check found, or KERNEL_GONE */
+	uint8_t flags;
+};
+
+struct pw_ledger {
+	struct ledger_entry *slots;
+	size_t cap; /* a power of two */
+	size_t used;
+	size_t open; /* entries whose state is not CLOSE */
+	uint64_t newest_ts_ns;
+	uint64_t undelivered;
+};
+
+static size_t home_of(const struct pw_ledger *ledger, uint64_t cookie)
+{
+	return (size_t)((cookie * 0x9e3779b97f4a7c15ull) >> 32) & (ledger->cap - 1);
+}
+
+static struct ledger_entry *find(const struct pw_ledger *ledger, uint64_t cookie)
+{
+	for (size_t i = home_of(ledger, cookie);; i = (i + 1) & (ledger->cap - 1)) {
+		struct ledger_entry *e = &ledger->slots[i];
+
+		if (e->cookie == cookie)
+			return e;
+		if (!e->cookie)
+			return NULL;
+	}
+}
+
+/* The free slot cookie goes to (the table has room). */
+static struct ledger_entry *slot_for(const struct pw_ledger *ledger, uint64_t cookie)
+{
+	size_t i = home_of(ledger, cookie);
+
+	while (ledger->slots[i].cookie)
+		i = (i + 1) & (ledger->cap - 1);
+	return &ledger->slots[i];
+}
+
+static int resize(struct pw_ledger *ledger, size_t cap)
+{
+	struct ledger_entry *old = ledger->slots, *fresh = calloc(cap, sizeof(*fresh));
+	size_t old_cap = ledger->cap;
+
+	if (!fresh)
+		return -ENOMEM;
+	ledger->slots = fresh;
+	ledger->cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].cookie)
+			*slot_for(ledger, old[i].cookie) = old[i];
+	free(old);
+	return 0;
+}
+
+/* Empty slot i and pull back the entries after it whose probe passed it. */
+static void remove_at(struct pw_ledger *ledger, size_t i)
+{
+	size_t mask = ledger->cap - 1, j = i;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!ledger->slots[j].cookie)
+			break;
+		/* The entry at j may fill the hole at i unless its home lies
+		 * cyclically in (i, j]: then it would become unreachable. */
+		size_t home = home_of(ledger, ledger->slots[j].cookie);
+
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			ledger->slots[i] = ledger->slots[j];
+			i = j;
+		}
+	}
+	ledger->slots[i] = (struct ledger_entry){ 0 };
+	ledger->used--;
+}
+
+int pw_ledger_new(struct pw_ledger **out)
+{
+	struct pw_ledger *ledger = calloc(1, sizeof(*ledger));
+
+	*out = NULL;
+	if (!ledger)
+		return -ENOMEM;
+	ledger->slots = calloc(MIN_SLOTS, sizeof(*ledger->slots));
+	if (!ledger->slots) {
+		free(ledger);
+		return -ENOMEM;
+	}
+	ledger->cap = MIN_SLOTS;
+	*out = ledger;
+	return 0;
+}
+
+void pw_ledger_free(struct pw_ledger *ledger)
+{
+	if (!ledger)
+		return;
+	free(ledger->slots);
+	free(ledger);
+}
+
+static void set_state(struct pw_ledger *ledger, struct ledger_entry *e, uint8_t state)
+{
+	bool was_open = e->state != PW_TCP_CLOSE, is_open = state != PW_TCP_CLOSE;
+
+	ledger->open += (size_t)is_open - (size_t)was_open;
+	e->state = state;
+}
+
+int pw_ledger_note(struct pw_ledger *ledger, uint64_t sock_cookie, uint8_t old_state,
+		   uint8_t new_state, uint64_t ts_ns)
+{
+	struct ledger_entry *e;
+
+	if (!sock_cookie)
+		return 0;
+	if (ts_ns > ledger->newest_ts_ns)
+		ledger->newest_ts_ns = ts_ns;
+	e = find(ledger, sock_cookie);
+	if (!e) {
+		/* Kept even when the change is to CLOSE: an earlier change
+		 * that trails it in the ring must find the socket closed. */
+		if ((ledger->used + 1) * 4 > ledger->cap * 3 && resize(ledger, ledger->cap * 2))
+			return -ENOMEM;
+		e = slot_for(ledger, sock_cookie);
+		*e = (struct ledger_entry){ .cookie = sock_cookie, .ts_ns = ts_ns,
+					    .state = PW_TCP_CLOSE, .flags = TOUCHED };
+		ledger->used++;
+		set_state(ledger, e, new_state);
+		return 0;
+	}
+	if (ts_ns < e->ts_ns) {
+		/* Overtaken in the ring by a later change of its socket. */
+		if ((e->flags & BROKEN) && new_state == e->missing_into)
+			e->flags &= ~BROKEN;
+		return 0;
+	}
+	if (old_state != e->state) {
+		if (e->flags & BROKEN) /* a second break before the first mended */
+			ledger->undelivered++;
+		e->flags |= BROKEN;
+		e->missing_into = old_state;
+		e->break_ts_ns = ts_ns;
+	}
+	e->ts_ns = ts_ns;
+	e->flags = (uint8_t)((e->flags | TOUCHED) & ~SUSPECT);
+	set_state(ledger, e, new_state);
+	return 0;
+}
+
+void pw_ledger_settle(struct pw_ledger *ledger, bool all)
+{
+	uint64_t horizon = all ? UINT64_MAX
+			       : ledger->newest_ts_ns > PW_LEDGER_SETTLE_NS
+				 ? ledger->newest_ts_ns - PW_LEDGER_SETTLE_NS
+				 : 0;
+	size_t i = 0;
+
+	while (i < ledger->cap) {
+		struct ledger_entry *e = &ledger->slots[i];
+
+		if (e->cookie && (e->flags & BROKEN) && e->break_ts_ns < horizon) {
+			ledger->undelivered++;
+			e->flags &= ~BROKEN;
+		}
+		if (e->cookie && e->state == PW_TCP_CLOSE && !(e->flags & BROKEN) &&
+		    e->ts_ns < horizon) {
+			remove_at(ledger, i); /* slot i now holds an entry not yet seen */
+			continue;
+		}
+		i++;
+	}
+	if (ledger->cap > MIN_SLOTS && ledger->used * 8 < ledger->cap)
+		resize(ledger, ledger->cap / 2); /* on failure it simply stays large */
+}
+
+void pw_ledger_check_begin(struct pw_ledger *ledger)
+{
+	for (size_t i = 0; i < ledger->cap; i++) {
+		ledger->slots[i].kernel_state = KERNEL_GONE;
+		ledger->slots[i].flags &= ~TOUCHED;
+	}
+}
+
+void pw_ledger_check_socket(struct pw_ledger *ledger, uint64_t sock_cookie, uint8_t state)
+{
+	struct ledger_entry *e = sock_cookie ? find(ledger, sock_cookie) : NULL;
+
+	if (e)
+		e->kernel_state = state;
+}
+
+void pw_ledger_check_end(struct pw_ledger *ledger, bool final)
+{
+	for (size_t i = 0; i < ledger->cap; i++) {
+		struct ledger_entry *e = &ledger->slots[i];
+
+		/* Closed, or an event since the check began: nothing to compare. */
+		if (!e->cookie || e->state == PW_TCP_CLOSE || (e->flags & TOUCHED))
+			continue;
+		if (e->kernel_state == e->state) {
+			e->flags &= ~SUSPECT;
+		} else if ((e->flags & SUSPECT) || final) {
+			ledger->undelivered++;
+			e->flags &= ~SUSPECT;
+			set_state(ledger, e,
+				  e->kernel_state == KERNEL_GONE ? PW_TCP_CLOSE : e->kernel_state);
+		} else {
+			e->flags |= SUSPECT;
+		}
+	}
+}
+
+uint64_t pw_ledger_undelivered(const struct pw_ledger *ledger)
+{
+	return ledger->undelivered;
+}
+
+size_t pw_ledger_open_sockets(const struct pw_ledger *ledger)
+{
+	return ledger->open;
+}
