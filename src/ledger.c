@@ -216,6 +216,31 @@ void pw_ledger_check_socket(struct pw_ledger *ledger, uint64_t sock_cookie, uint
 		e->kernel_state = state;
 }
 
+/* The fewest state changes that take a socket from the state seen last to
+ * what a check found: CLOSE is one change away from every state (a reset),
+ * but a socket in TIME_WAIT got there through FIN_WAIT2 or CLOSING and then
+ * CLOSE (the tracepoint reports the socket's change to CLOSE as it hands
+ * over to its TIME_WAIT remnant). */
+static uint64_t changes_between(uint8_t seen, uint8_t found)
+{
+	if (found != PW_TCP_TIME_WAIT)
+		return 1;
+	switch (seen) {
+	case PW_TCP_FIN_WAIT2:
+	case PW_TCP_CLOSING:
+		return 1;
+	case PW_TCP_FIN_WAIT1:
+		return 2;
+	case PW_TCP_ESTABLISHED:
+	case PW_TCP_SYN_RECV: /* closed in SYN_RECV, it goes to FIN_WAIT1 */
+		return 3;
+	case PW_TCP_SYN_SENT: /* closed in SYN_SENT, it goes to CLOSE */
+		return 4;
+	default: /* a passive close (CLOSE_WAIT, LAST_ACK) ends without TIME_WAIT */
+		return 1;
+	}
+}
+
 void pw_ledger_check_end(struct pw_ledger *ledger, bool final)
 {
 	for (size_t i = 0; i < ledger->cap; i++) {
@@ -227,10 +252,12 @@ void pw_ledger_check_end(struct pw_ledger *ledger, bool final)
 		if (e->kernel_state == e->state) {
 			e->flags &= ~SUSPECT;
 		} else if ((e->flags & SUSPECT) || final) {
-			ledger->undelivered++;
+			bool ended = e->kernel_state == KERNEL_GONE ||
+				     e->kernel_state == PW_TCP_TIME_WAIT;
+
+			ledger->undelivered += changes_between(e->state, e->kernel_state);
 			e->flags &= ~SUSPECT;
-			set_state(ledger, e,
-				  e->kernel_state == KERNEL_GONE ? PW_TCP_CLOSE : e->kernel_state);
+			set_state(ledger, e, ended ? PW_TCP_CLOSE : e->kernel_state);
 		} else {
 			e->flags |= SUSPECT;
 		}

@@ -16,7 +16,10 @@
  *   kernel shows in another state, or no longer has, at two checks in a row
  *   with no event about it in between (one check is enough when final: the
  *   tracer stopped and read everything made before the check).
- * Each counts as one change: a lower bound, as several may be missing.
+ * Each counts as the fewest changes that can be missing: one for a break or
+ * a socket gone or in another state, more for a socket the kernel holds in
+ * TIME_WAIT (from FIN_WAIT1, FIN_WAIT2 or CLOSING and then CLOSE were
+ * missed: two from FIN_WAIT1, three from ESTABLISHED).
  *
  * Changes that start a socket's life (CLOSE->SYN_SENT, CLOSE->LISTEN) cannot
  * be found missing: a socket's first delivered change is where it starts.
@@ -34,11 +37,10 @@
 /* How long (event time) a change may trail a later change of its socket. */
 #define PW_LEDGER_SETTLE_NS 1000000000ull
 
-/* The sockets a check asks the kernel for: every TCP state but TIME_WAIT
- * (a socket the tracer follows has already left the ledger by then: its
- * change to CLOSE came first) and request sockets. */
-#define PW_LEDGER_CHECK_STATES \
-	(((1u << PW_TCP_NEW_SYN_RECV) - 1) & ~(1u << 0 | 1u << PW_TCP_TIME_WAIT))
+/* The sockets a check asks the kernel for: every TCP state but request
+ * sockets. TIME_WAIT ones keep their socket's cookie and tell how far a
+ * socket got whose last changes were missed. */
+#define PW_LEDGER_CHECK_STATES (((1u << PW_TCP_NEW_SYN_RECV) - 1) & ~1u)
 
 struct pw_ledger;
 

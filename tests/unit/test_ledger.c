@@ -138,8 +138,8 @@ static void test_last_changes_missing_are_found_at_the_second_check(void **state
 	struct pw_ledger *ledger = fresh();
 
 	(void)state;
-	/* A client whose FIN_WAIT1 -> FIN_WAIT2 -> CLOSE never came: the
-	 * kernel has it no longer (TIME_WAIT is not asked for). */
+	/* A client whose last changes never came, gone from the kernel's
+	 * table: at least its change to CLOSE is missing. */
 	note(ledger, 7, PW_TCP_CLOSE, PW_TCP_SYN_SENT, 1);
 	note(ledger, 7, PW_TCP_SYN_SENT, PW_TCP_ESTABLISHED, 2);
 	note(ledger, 7, PW_TCP_ESTABLISHED, PW_TCP_FIN_WAIT1, 3);
@@ -152,6 +152,30 @@ static void test_last_changes_missing_are_found_at_the_second_check(void **state
 	check(ledger, NULL, 0, false);
 	pw_ledger_settle(ledger, true);
 	assert_int_equal(pw_ledger_undelivered(ledger), 1);
+	pw_ledger_free(ledger);
+}
+
+static void test_a_socket_in_time_wait_tells_how_many_were_missed(void **state)
+{
+	struct pw_ledger *ledger = fresh();
+	const struct kernel_socket time_wait[] = { { 7, PW_TCP_TIME_WAIT },
+						   { 8, PW_TCP_TIME_WAIT },
+						   { 9, PW_TCP_TIME_WAIT },
+						   { 10, PW_TCP_TIME_WAIT } };
+
+	(void)state;
+	/* Last seen in FIN_WAIT1: FIN_WAIT1 -> FIN_WAIT2 (or CLOSING) and
+	 * then CLOSE are missing; from ESTABLISHED one more; from FIN_WAIT2
+	 * only the CLOSE. Socket 10's CLOSE came after all (no count). */
+	note(ledger, 7, PW_TCP_ESTABLISHED, PW_TCP_FIN_WAIT1, 1);
+	note(ledger, 8, PW_TCP_SYN_SENT, PW_TCP_ESTABLISHED, 2);
+	note(ledger, 9, PW_TCP_FIN_WAIT1, PW_TCP_FIN_WAIT2, 3);
+	note(ledger, 10, PW_TCP_FIN_WAIT1, PW_TCP_FIN_WAIT2, 4);
+	check(ledger, time_wait, 4, false);
+	note(ledger, 10, PW_TCP_FIN_WAIT2, PW_TCP_CLOSE, 5);
+	check(ledger, time_wait, 4, false);
+	assert_int_equal(pw_ledger_undelivered(ledger), 2 + 3 + 1);
+	assert_int_equal(pw_ledger_open_sockets(ledger), 0);
 	pw_ledger_free(ledger);
 }
 
@@ -304,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_a_change_that_trails_in_the_ring_mends_its_break),
 		cmocka_unit_test(test_a_second_break_before_the_first_mends_counts_both),
 		cmocka_unit_test(test_last_changes_missing_are_found_at_the_second_check),
+		cmocka_unit_test(test_a_socket_in_time_wait_tells_how_many_were_missed),
 		cmocka_unit_test(test_an_event_between_checks_clears_the_suspicion),
 		cmocka_unit_test(test_a_live_socket_in_another_state_is_counted_and_followed_on),
 		cmocka_unit_test(test_the_final_check_concludes_at_once_on_unchanged_sockets),
