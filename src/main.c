@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include "annotate.h"
@@ -19,6 +20,7 @@
 #include "encode.h"
 #include "filter.h"
 #include "inventory.h"
+#include "ledger.h"
 #include "loader.h"
 #include "options.h"
 #include "output.h"
@@ -62,7 +64,12 @@ struct pw_pipeline {
 	uint64_t drops_reported;  /* kernel ring drops already reported in-band */
 	uint64_t skips_reported;  /* program runs the kernel skipped, reported in-band */
 	uint64_t duplicates;      /* recovered state changes reported twice, dropped */
+	uint64_t undelivered_reported; /* changes the socket check found missing, reported */
 	uint64_t skips_checked_ns; /* when the programs' skip counters were last read (monotonic) */
+	uint64_t sockets_checked_ns; /* when the kernel's socket table was last compared */
+	uint64_t pretend_seen;    /* state changes read, for the hidden --pretend-undelivered */
+	struct pw_ledger *ledger; /* NULL when the socket check is off */
+	uint32_t own_netns;       /* the ledger follows the sockets of this namespace */
 	uint64_t stats_due_ns;    /* when the next periodic stats record is due */
 	uint64_t trimmed_ns;      /* when free heap memory was last given back (monotonic) */
 	struct pw_recent_states recent; /* to recognise a recovered change reported twice */
@@ -107,15 +114,53 @@ static int publish(struct pw_pipeline *p, struct pw_record *rec)
 	return emit(p, &alert);
 }
 
+/* The socket check follows every TCP socket of our namespace whose changes
+ * all come through: not when filters pick events by owner (process, user,
+ * cgroup), which could keep some changes of a socket and drop others. */
+static bool socket_check_fits(const struct pw_options *opts)
+{
+	return opts->socket_check_s && (opts->classes & PW_CLASS_STATE) && !opts->n_pids &&
+	       !opts->n_uids && !opts->cgroup_path;
+}
+
+static void stop_socket_check(struct pw_pipeline *p, const char *why)
+{
+	fprintf(stderr, "portwarden: %s; the socket check is off from now on\n", why);
+	pw_ledger_free(p->ledger);
+	p->ledger = NULL;
+}
+
+/* A TCP state change of a socket of our namespace, for the ledger. */
+static void follow_socket(struct pw_pipeline *p, const struct pw_event *ev)
+{
+	if (!p->ledger || ev->type != PW_EVENT_STATE || ev->protocol != IPPROTO_TCP ||
+	    ev->netns != p->own_netns)
+		return;
+	if (pw_ledger_note(p->ledger, ev->sock_cookie, ev->old_state, ev->new_state, ev->ts_ns))
+		stop_socket_check(p, "out of memory following sockets");
+}
+
+/* For the tests: drop every Nth state change as if the kernel had not
+ * delivered it. */
+static bool pretend_undelivered(struct pw_pipeline *p, const struct pw_event *ev)
+{
+	uint32_t every = p->opts->pretend_undelivered_every;
+
+	return every && ev->type == PW_EVENT_STATE && ++p->pretend_seen % every == 0;
+}
+
 static int on_event(void *ctx, const struct pw_event *ev)
 {
 	struct pw_pipeline *p = ctx;
 	struct pw_record rec = { 0 };
 
+	if (pretend_undelivered(p, ev))
+		return 0;
 	if (pw_recovered_duplicate(&p->recent, ev)) {
 		p->duplicates++;
 		return 0;
 	}
+	follow_socket(p, ev);
 	rec.type = ev->type == PW_EVENT_STATE ? PW_REC_STATE : PW_REC_BIND;
 	rec.time_ns = pw_clock_wall_ns(&p->clock, ev->ts_ns);
 	rec.ev = ev;
@@ -216,16 +261,21 @@ static uint64_t now_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Whether a second has passed since *last_ns (pw_monotonic_ns), or force;
- * if so, *last_ns becomes now. For the loop's once-a-second chores. */
-static bool once_a_second(uint64_t *last_ns, bool force)
+/* Whether interval_ns has passed since *last_ns (pw_monotonic_ns), or
+ * force; if so, *last_ns becomes now. For the loop's periodic chores. */
+static bool time_for(uint64_t *last_ns, uint64_t interval_ns, bool force)
 {
 	uint64_t now = pw_monotonic_ns();
 
-	if (!force && now - *last_ns < 1000000000ull)
+	if (!force && now - *last_ns < interval_ns)
 		return false;
 	*last_ns = now;
 	return true;
+}
+
+static bool once_a_second(uint64_t *last_ns, bool force)
+{
+	return time_for(last_ns, 1000000000ull, force);
 }
 
 static int emit_loss(struct pw_pipeline *p, uint64_t lost, const char *reason)
@@ -263,27 +313,66 @@ static uint64_t skips_made_good(const struct pw_pipeline *p, uint64_t recovered_
 	return recovered_counter - p->duplicates;
 }
 
-/* Report in-band every event the kernel could not queue since the last check,
- * and every program run the kernel skipped (a tracing program that would nest
- * on the same CPU is not run: its event was never made) that the backup did
- * not make good. The skip counters cost a syscall per program, so they are
- * read at most once a second, and always when `final` (shutdown). */
-static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, bool final)
+static int note_kernel_socket(void *ctx, uint64_t sock_cookie, uint8_t state)
 {
-	uint64_t dropped, skipped, recovered;
+	pw_ledger_check_socket(ctx, sock_cookie, state);
+	return 0;
+}
+
+/* Begin a socket check: the kernel's TCP sockets into the ledger. False,
+ * with a warning, when the table could not be read (the check is then not
+ * ended: nothing is concluded from it). */
+static bool read_socket_table(struct pw_pipeline *p)
+{
+	char err[256];
+
+	pw_ledger_check_begin(p->ledger);
+	if (pw_inventory_tcp_states(PW_LEDGER_CHECK_STATES, note_kernel_socket, p->ledger, err,
+				    sizeof(err))) {
+		fprintf(stderr, "portwarden: socket check skipped: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+/* The changes the ledger found missing beyond those already reported lost
+ * for a reason the kernel counts (ring full, skipped runs): ones the kernel
+ * made, delivered to no program and counted nowhere. */
+static int report_undelivered(struct pw_pipeline *p)
+{
+	uint64_t found = pw_ledger_undelivered(p->ledger),
+		 explained = p->drops_reported + p->skips_reported,
+		 undelivered = found > explained ? found - explained : 0;
 	int err;
 
-	err = pw_loader_counter(loader, PW_COUNTER_DROPPED, &dropped);
-	if (err)
-		return err;
-	if (dropped > p->drops_reported) {
-		err = emit_loss(p, dropped - p->drops_reported, "ringbuf_full");
-		p->drops_reported = dropped;
-		if (err)
-			return err;
-	}
-	if (!once_a_second(&p->skips_checked_ns, final))
+	if (undelivered <= p->undelivered_reported)
 		return 0;
+	err = emit_loss(p, undelivered - p->undelivered_reported, "kernel_undelivered");
+	p->undelivered_reported = undelivered;
+	return err;
+}
+
+/* Report in-band every event the kernel could not queue since the last call. */
+static int report_ring_drops(struct pw_pipeline *p, const struct pw_loader *loader)
+{
+	uint64_t dropped;
+	int err = pw_loader_counter(loader, PW_COUNTER_DROPPED, &dropped);
+
+	if (err || dropped <= p->drops_reported)
+		return err;
+	err = emit_loss(p, dropped - p->drops_reported, "ringbuf_full");
+	p->drops_reported = dropped;
+	return err;
+}
+
+/* Report every program run the kernel skipped (a tracing program that would
+ * nest on the same CPU is not run: its event was never made) that the backup
+ * did not make good. */
+static int report_skips(struct pw_pipeline *p, const struct pw_loader *loader)
+{
+	uint64_t skipped, recovered;
+	int err;
+
 	/* Recoveries before skips: see pw_loader_skipped. */
 	err = pw_loader_counter(loader, PW_COUNTER_RECOVERED, &recovered) ?:
 	      pw_loader_skipped(loader, &skipped);
@@ -296,6 +385,33 @@ static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, b
 	err = emit_loss(p, skipped - p->skips_reported, "kernel_skipped");
 	p->skips_reported = skipped;
 	return err;
+}
+
+/* The socket ledger's chores: settle its breaks, compare with the kernel's
+ * socket table every --socket-check seconds (at shutdown main makes the
+ * final comparison around the detach), report what it found missing. */
+static int check_sockets(struct pw_pipeline *p, bool final)
+{
+	if (!p->ledger)
+		return 0;
+	pw_ledger_settle(p->ledger, final);
+	if (!final &&
+	    time_for(&p->sockets_checked_ns, p->opts->socket_check_s * 1000000000ull, false) &&
+	    read_socket_table(p))
+		pw_ledger_check_end(p->ledger, false);
+	return report_undelivered(p);
+}
+
+/* Report in-band what was lost: ring drops at once; skipped runs and the
+ * socket ledger's findings, which cost syscalls, at most once a second and
+ * always when final (shutdown). */
+static int report_drops(struct pw_pipeline *p, const struct pw_loader *loader, bool final)
+{
+	int err = report_ring_drops(p, loader);
+
+	if (err || !once_a_second(&p->skips_checked_ns, final))
+		return err;
+	return report_skips(p, loader) ?: check_sockets(p, final);
 }
 
 /* A stats record: the totals so far. Periodic ones are a heartbeat a SIEM
@@ -313,7 +429,8 @@ static int emit_stats(struct pw_pipeline *p, const struct pw_loader *loader)
 	rec.type = PW_REC_STATS;
 	rec.time_ns = now_wall_ns();
 	rec.stats.events = p->socket_events;
-	rec.stats.lost = p->drops_reported + p->skips_reported + pw_outputs_lost(p->outputs);
+	rec.stats.lost = p->drops_reported + p->skips_reported + p->undelivered_reported +
+			 pw_outputs_lost(p->outputs);
 	rec.stats.filtered = counters[PW_COUNTER_FILTERED];
 	return emit(p, &rec);
 }
@@ -338,7 +455,8 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 		"portwarden: summary: %llu events written, %llu lost in the kernel (ring full), "
 		"%llu lost in output, %llu filtered in the kernel, %llu malformed; "
 		"%llu made in the kernel; %llu program runs skipped by the kernel (nested), "
-		"%llu more skipped and run by the backup program, %llu reported twice and dropped\n",
+		"%llu more skipped and run by the backup program, %llu reported twice and dropped; "
+		"%llu made by the kernel but delivered to no program (socket check%s)\n",
 		(unsigned long long)p->socket_events,
 		(unsigned long long)counters[PW_COUNTER_DROPPED],
 		(unsigned long long)pw_outputs_lost(p->outputs),
@@ -347,7 +465,8 @@ static void print_summary(const struct pw_pipeline *p, const struct pw_loader *l
 		(unsigned long long)(counters[PW_COUNTER_EVENTS] + counters[PW_COUNTER_DROPPED]),
 		(unsigned long long)p->skips_reported,
 		(unsigned long long)skips_made_good(p, counters[PW_COUNTER_RECOVERED]),
-		(unsigned long long)p->duplicates);
+		(unsigned long long)p->duplicates, (unsigned long long)p->undelivered_reported,
+		p->ledger ? "" : ": off");
 }
 
 /* What the running tracer still does with its BPF objects: read the
@@ -407,6 +526,7 @@ int main(int argc, char **argv)
 	struct pw_options opts;
 	char err[512];
 	int code, exit_code = 1;
+	bool final_socket_check;
 
 	/* Subcommands first: the open-port inventory and the audit report
 	 * need no BPF programs. */
@@ -475,6 +595,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portwarden: cannot read clocks: %s\n", strerror(-code));
 		goto cleanup;
 	}
+	if (socket_check_fits(&opts)) {
+		code = pw_ledger_new(&pipeline.ledger);
+		if (code) {
+			fprintf(stderr, "portwarden: cannot set up the socket check: %s\n",
+				strerror(-code));
+			goto cleanup;
+		}
+		pipeline.own_netns = pw_inventory_own_netns("/proc");
+	}
 	code = pw_loader_start(&loader, &opts, err, sizeof(err));
 	if (code) {
 		fprintf(stderr, "portwarden: %s\n", err);
@@ -525,12 +654,17 @@ int main(int argc, char **argv)
 		if (code == 0) /* a quiet moment: nothing came in since the last poll */
 			give_back_free_memory(&pipeline, false);
 	}
+	/* The final socket check reads the kernel's table while the programs
+	 * still run, so every change made before it is among those drained. */
+	final_socket_check = pipeline.ledger && read_socket_table(&pipeline);
 	/* Stop the programs, then drain what the kernel queued before that and
 	 * account for it: made == written + lost, exactly. */
 	pw_loader_detach(&loader);
 	if (!pw_outputs_stdout_closed(pipeline.outputs)) {
 		while ((code = pw_consumer_poll(&consumer, 0)) > 0)
 			pw_outputs_flush(pipeline.outputs);
+		if (final_socket_check && pipeline.ledger)
+			pw_ledger_check_end(pipeline.ledger, true);
 		report_drops(&pipeline, &loader, true);
 		emit_stats(&pipeline, &loader);
 		pw_outputs_flush(pipeline.outputs);
@@ -548,6 +682,7 @@ cleanup:
 	pw_consumer_close(&consumer);
 	pw_loader_stop(&loader);
 	pw_annotator_free(pipeline.annotator);
+	pw_ledger_free(pipeline.ledger);
 	pw_policy_free(pipeline.policy);
 	pw_outputs_free(pipeline.outputs);
 	free(snapshot.events);

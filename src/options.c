@@ -32,9 +32,11 @@ enum long_only_option {
 	OPT_ALERTS_ONLY,
 	OPT_NO_SNAPSHOT,
 	OPT_STATS_INTERVAL,
+	OPT_SOCKET_CHECK,
 	OPT_PRETEND_MISSING,
 	OPT_PRETEND_SKIPPED,
 	OPT_PRETEND_TWICE,
+	OPT_PRETEND_UNDELIVERED,
 };
 
 static const struct option long_options[] = {
@@ -61,10 +63,12 @@ static const struct option long_options[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
 	{ "flush-ms", required_argument, NULL, OPT_FLUSH_MS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "socket-check", required_argument, NULL, OPT_SOCKET_CHECK },
 	/* Hidden (not in --help): for the tests, see docs/security.md. */
 	{ "pretend-missing", required_argument, NULL, OPT_PRETEND_MISSING },
 	{ "pretend-skipped", required_argument, NULL, OPT_PRETEND_SKIPPED },
 	{ "pretend-twice", required_argument, NULL, OPT_PRETEND_TWICE },
+	{ "pretend-undelivered", required_argument, NULL, OPT_PRETEND_UNDELIVERED },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -113,6 +117,9 @@ void pw_options_usage(FILE *out)
 	      "      --flush-ms MS        longest a quiet event waits before it is written (default 10)\n"
 	      "      --stats-interval S   a stats record (totals so far, a heartbeat) every S seconds\n"
 	      "                           (default 60; 0: only the final one at exit)\n"
+	      "      --socket-check S     compare the TCP sockets seen with the kernel's socket table\n"
+	      "                           every S seconds, so state changes the kernel made but never\n"
+	      "                           delivered are reported lost (default 10; 0: off)\n"
 	      "      --state-hook HOOK    auto (default), tp_btf or tracepoint\n"
 	      "      --bind-hook HOOK     auto (default), fexit or syscall\n"
 	      "      --user NAME          once attached, run as this user (capabilities are dropped\n"
@@ -297,6 +304,7 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 	opts->ringbuf_bytes = PW_DEFAULT_RINGBUF_BYTES;
 	opts->flush_ms = PW_DEFAULT_FLUSH_MS;
 	opts->stats_interval_s = PW_DEFAULT_STATS_INTERVAL_S;
+	opts->socket_check_s = PW_DEFAULT_SOCKET_CHECK_S;
 	err[0] = '\0';
 	optind = 0; /* reset getopt so the parser can run more than once (tests) */
 	opterr = 0;
@@ -423,16 +431,28 @@ int pw_options_parse(struct pw_options *opts, int argc, char **argv, char *err, 
 					    optarg);
 			opts->stats_interval_s = (uint32_t)value;
 			break;
+		case OPT_SOCKET_CHECK:
+			if (parse_number(optarg, 0, 86400, &value))
+				return fail(err, err_len,
+					    "--socket-check: '%s' is not a number of seconds from 0 to 86400",
+					    optarg);
+			opts->socket_check_s = (uint32_t)value;
+			break;
 		case OPT_PRETEND_SKIPPED:
 		case OPT_PRETEND_TWICE:
+		case OPT_PRETEND_UNDELIVERED:
 			if (parse_number(optarg, 1, 1000000, &value))
 				return fail(err, err_len, "--%s: '%s' is not a number from 1 to 1000000",
-					    c == OPT_PRETEND_SKIPPED ? "pretend-skipped" : "pretend-twice",
+					    c == OPT_PRETEND_SKIPPED ? "pretend-skipped"
+					    : c == OPT_PRETEND_TWICE ? "pretend-twice"
+								     : "pretend-undelivered",
 					    optarg);
 			if (c == OPT_PRETEND_SKIPPED)
 				opts->pretend_skipped_every = (uint32_t)value;
-			else
+			else if (c == OPT_PRETEND_TWICE)
 				opts->pretend_twice_every = (uint32_t)value;
+			else
+				opts->pretend_undelivered_every = (uint32_t)value;
 			break;
 		case OPT_PRETEND_MISSING:
 			err_code = parse_features(optarg, &opts->pretend_missing, err, err_len);

@@ -13,6 +13,7 @@
 #define PW_DEFAULT_RINGBUF_BYTES (8u << 20)
 #define PW_DEFAULT_FLUSH_MS 10
 #define PW_DEFAULT_STATS_INTERVAL_S 60
+#define PW_DEFAULT_SOCKET_CHECK_S 10
 
 enum pw_format { PW_FORMAT_TEXT, PW_FORMAT_JSON };
 enum pw_color { PW_COLOR_AUTO, PW_COLOR_ALWAYS, PW_COLOR_NEVER };
@@ -58,6 +59,7 @@ struct pw_options {
 	uint32_t ringbuf_bytes;
 	uint32_t flush_ms; /* longest a quiet event waits in the ring */
 	uint32_t stats_interval_s; /* a stats record this often (0: only at exit) */
+	uint32_t socket_check_s;   /* the socket ledger's check this often (0: no ledger) */
 	uint32_t pretend_missing;  /* enum pw_feature bits: act as if the kernel lacked them */
 	/* Hidden, for the tests: every Nth state change, the main tp_btf program
 	 * acts as if the kernel had skipped it (the backup must report it), or
@@ -65,6 +67,10 @@ struct pw_options {
 	 * and the copy must be dropped). 0: off. */
 	uint32_t pretend_skipped_every;
 	uint32_t pretend_twice_every;
+	/* Hidden, for the tests: every Nth state change read from the ring is
+	 * dropped unseen, as if the kernel had not delivered it, for the
+	 * socket ledger to find. 0: off. */
+	uint32_t pretend_undelivered_every;
 	int verbose;
 	bool help;
 	bool version;

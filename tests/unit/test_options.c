@@ -91,9 +91,12 @@ static void test_hooks_and_tuning(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&o, err, "--state-hook", "tracepoint", "--bind-hook=syscall",
 			       "--ringbuf-size", "16M", "--flush-ms", "50", "-vv", "--no-color",
-			       "--stats-interval", "0"),
+			       "--stats-interval", "0", "--socket-check", "0",
+			       "--pretend-undelivered", "4"),
 			 0);
 	assert_int_equal(o.stats_interval_s, 0);
+	assert_int_equal(o.socket_check_s, 0);
+	assert_int_equal(o.pretend_undelivered_every, 4);
 	assert_int_equal(o.state_hook, PW_STATE_HOOK_TRACEPOINT);
 	assert_int_equal(o.bind_hook, PW_BIND_HOOK_SYSCALL);
 	assert_int_equal(o.ringbuf_bytes, 16u << 20);
@@ -105,6 +108,8 @@ static void test_hooks_and_tuning(void **state)
 	assert_int_equal(PARSE(&o, err, "--ringbuf-size", "4096"), 0);
 	assert_int_equal(o.ringbuf_bytes, 4096);
 	assert_int_equal(o.stats_interval_s, PW_DEFAULT_STATS_INTERVAL_S);
+	assert_int_equal(o.socket_check_s, PW_DEFAULT_SOCKET_CHECK_S);
+	assert_int_equal(o.pretend_undelivered_every, 0);
 	assert_int_equal(o.pretend_missing, 0);
 	assert_int_equal(PARSE(&o, err, "--pretend-missing", "tp_btf,fexit,sock_create"), 0);
 	assert_int_equal(o.pretend_missing,
@@ -157,6 +162,8 @@ static void test_errors(void **state)
 	expect_error("--pretend-twice", "x", "--pretend-twice: 'x' is not a number from 1");
 	expect_error("--stats-interval", "-1", "--stats-interval: '-1' is not a number of seconds");
 	expect_error("--stats-interval", "86401", "--stats-interval: '86401'");
+	expect_error("--socket-check", "1m", "--socket-check: '1m' is not a number of seconds");
+	expect_error("--pretend-undelivered", "0", "--pretend-undelivered: '0' is not a number");
 	expect_error("--color", "sometimes", "--color: 'sometimes'");
 	expect_error("--bogus", NULL, "--bogus: unknown option");
 	expect_error("-x", NULL, "-x: unknown option");

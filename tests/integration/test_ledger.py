@@ -1,0 +1,144 @@
+"""State changes the kernel made but delivered to no program are reported
+lost (reason kernel_undelivered), found by the socket ledger: from a break in
+a socket's chain of changes, or from the kernel's socket table (sock_diag),
+which the tracer reads every --socket-check seconds and at exit.
+
+The kernel does this only now and then under heavy load (docs/performance.md),
+so the hidden --pretend-undelivered N switch drops every Nth state change as
+it is read from the ring, unseen, as the kernel would have: real sockets,
+real events, real sock_diag, only the loss is made on purpose."""
+import collections
+import re
+import socket
+import threading
+import time
+
+from conftest import free_port
+
+UNDELIVERED = re.compile(r"; (\d+) made by the kernel but delivered to no program "
+                         r"\(socket check(: off)?\)")
+MADE = re.compile(r"(\d+) events written, (\d+) lost in the kernel .* (\d+) made in the kernel")
+
+
+def traffic(port, short, held, hold_s):
+    """short connections opened and closed at once, held ones kept open
+    across hold_s seconds (several checks), all to one listener on port,
+    whose life ends last. Everything is closed when this returns."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(128)
+    for _ in range(short):
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        client.close()
+        accepted.close()
+    kept = []
+    for _ in range(held):
+        kept.append(socket.create_connection(("127.0.0.1", port)))
+        kept.append(server.accept()[0])
+    time.sleep(hold_s)
+    for s in kept:
+        s.close()
+    server.close()
+
+
+def undelivered_lines(events):
+    return [e for e in events if e["type"] == "loss" and e["reason"] == "kernel_undelivered"]
+
+
+def missing_at_least(events):
+    """Changes that must be missing, from what was written: per socket, in
+    kernel time, one for every change out of a state it was not seen to
+    enter, and one if its last change seen is not to CLOSE (every socket
+    here is closed by the end)."""
+    chains = collections.defaultdict(list)
+    for e in events:
+        if e["type"] == "state":
+            chains[e["sock_cookie"]].append((e["time"], e["tcp"]["old_state"],
+                                             e["tcp"]["new_state"]))
+    missing = 0
+    for chain in chains.values():
+        chain.sort()
+        missing += sum(1 for (_, _, new), (_, old, _) in zip(chain, chain[1:]) if new != old)
+        missing += chain[-1][2] != "CLOSE"
+    return missing
+
+
+def test_changes_never_delivered_are_reported_lost(tracers):
+    port = free_port()
+    tracer = tracers("--port", str(port), "--states-only", "--socket-check", "1",
+                     "--pretend-undelivered", "4")
+    traffic(port, short=40, held=4, hold_s=2.5)
+    time.sleep(0.5)
+    tracer.stop()
+    events = tracer.events()
+    summary = tracer.summary()
+    written, lost_in_kernel, made = map(int, MADE.search(summary).groups())
+    dropped = made - written  # every fourth change, left unseen on purpose
+    reported = sum(e["lost"] for e in undelivered_lines(events))
+    # A run both programs were skipped for (rare) is reported as such and
+    # not again by the ledger.
+    skipped = sum(e["lost"] for e in events
+                  if e["type"] == "loss" and e["reason"] == "kernel_skipped")
+    lower = missing_at_least(events)
+    assert lost_in_kernel == 0, summary
+    assert dropped >= 80, summary  # 40 * 10 + 4 * 10 + 2 changes, a quarter of them
+    # Everything the written stream shows missing is reported, and no
+    # more than was dropped: the ledger sees some drops the stream does
+    # not show (a held socket's state that moved on without an event).
+    assert 0 < lower <= reported + skipped, (lower, reported, skipped, summary)
+    assert reported <= dropped, (reported, dropped, summary)
+    assert int(UNDELIVERED.search(summary).group(1)) == reported, summary
+    stats = [e for e in events if e["type"] == "stats"][-1]
+    assert stats["lost"] == reported + skipped, stats
+
+
+def test_a_clean_trace_reports_nothing_undelivered(tracers):
+    """No false alarm: sockets held open across checks, and connections
+    opening and closing while the kernel's table is read, so events are in
+    flight at every check."""
+    port, churn_port = free_port(), free_port()
+    tracer = tracers("--port", f"{port},{churn_port}", "--states-only", "--socket-check", "1")
+    stop = threading.Event()
+
+    def churn():
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", churn_port))
+        server.listen(128)
+        while not stop.is_set():
+            client = socket.create_connection(("127.0.0.1", churn_port))
+            accepted, _ = server.accept()
+            client.close()
+            accepted.close()
+            time.sleep(0.005)  # some 150 connections a second: every event is schema-checked
+        server.close()
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        traffic(port, short=40, held=4, hold_s=3.5)
+    finally:
+        stop.set()
+        worker.join()
+    time.sleep(0.5)
+    tracer.stop()
+    events = tracer.events()
+    summary = tracer.summary()
+    assert missing_at_least(events) == 0, summary
+    assert len({e["sock_cookie"] for e in events if e["type"] == "state"}) > 100, summary
+    assert not undelivered_lines(events), undelivered_lines(events)
+    assert UNDELIVERED.search(summary).groups() == ("0", None), summary
+
+
+def test_the_socket_check_is_off_when_filters_pick_by_owner(tracers):
+    """A --pid filter could keep some changes of a socket and drop others:
+    the ledger would take those for losses, so it does not run."""
+    port = free_port()
+    tracer = tracers("--pid", "1", "--port", str(port), "--states-only",
+                     "--socket-check", "1", "--pretend-undelivered", "2")
+    traffic(port, short=5, held=0, hold_s=0)
+    tracer.stop()
+    assert UNDELIVERED.search(tracer.summary()).groups() == ("0", ": off"), tracer.summary()
+    assert not undelivered_lines(tracer.events())
