@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The socket ledger (see ledger.h): an open-addressing table of sockets by
- * cookie, linear probing, deletion by shifting the run back. */
+/* The socket ledger (see ledger.h): an open-addressing table of the open
+ * sockets by cookie (linear probing, deletion by shifting the run back),
+ * small enough under a storm to stay in cache, and a direct-mapped memory
+ * of recent closes for the changes that trail a close in the ring. */
 #include <errno.h>
 #include <stdlib.h>
 #include "ledger.h"
 
 #define MIN_SLOTS 1024u
+/* 16 KiB: at 40,000 closes a second a slot lasts some 25 ms, and changes
+ * trail each other in the ring by microseconds. */
+#define RECENT_CLOSES 1024u
 
 /* kernel_state while a check has not found the socket. */
 #define KERNEL_GONE 0
@@ -26,13 +31,21 @@ struct ledger_entry {
 	uint8_t flags;
 };
 
+/* A socket closed lately, and when. */
+struct recent_close {
+	uint64_t cookie;
+	uint64_t ts_ns;
+};
+
 struct pw_ledger {
-	struct ledger_entry *slots;
-	size_t cap; /* a power of two */
+	struct ledger_entry *slots; /* open sockets, and closed ones with a break pending */
+	size_t cap;                 /* a power of two */
 	size_t used;
-	size_t open; /* entries whose state is not CLOSE */
+	size_t open;     /* entries whose state is not CLOSE */
+	size_t suspects; /* entries the last check disagreed with, no event since */
 	uint64_t newest_ts_ns;
 	uint64_t undelivered;
+	struct recent_close closes[RECENT_CLOSES];
 };
 
 static size_t home_of(const struct pw_ledger *ledger, uint64_t cookie)
@@ -133,9 +146,37 @@ static void set_state(struct pw_ledger *ledger, struct ledger_entry *e, uint8_t 
 	e->state = state;
 }
 
+static struct recent_close *recent_close_slot(struct pw_ledger *ledger, uint64_t cookie)
+{
+	return &ledger->closes[(cookie * 0x9e3779b97f4a7c15ull) >> 54 & (RECENT_CLOSES - 1)];
+}
+
+static void clear_suspect(struct pw_ledger *ledger, struct ledger_entry *e)
+{
+	if (e->flags & SUSPECT) {
+		e->flags &= ~SUSPECT;
+		ledger->suspects--;
+	}
+}
+
+/* A socket closed: it leaves the table (kept only while a break of its
+ * chain is pending) and is remembered among the recent closes. */
+static void closed(struct pw_ledger *ledger, struct ledger_entry *e, uint64_t cookie,
+		   uint64_t ts_ns)
+{
+	*recent_close_slot(ledger, cookie) = (struct recent_close){ cookie, ts_ns };
+	if (!e)
+		return;
+	clear_suspect(ledger, e);
+	set_state(ledger, e, PW_TCP_CLOSE);
+	if (!(e->flags & BROKEN))
+		remove_at(ledger, (size_t)(e - ledger->slots));
+}
+
 int pw_ledger_note(struct pw_ledger *ledger, uint64_t sock_cookie, uint8_t old_state,
 		   uint8_t new_state, uint64_t ts_ns)
 {
+	const struct recent_close *gone;
 	struct ledger_entry *e;
 
 	if (!sock_cookie)
@@ -144,8 +185,15 @@ int pw_ledger_note(struct pw_ledger *ledger, uint64_t sock_cookie, uint8_t old_s
 		ledger->newest_ts_ns = ts_ns;
 	e = find(ledger, sock_cookie);
 	if (!e) {
-		/* Kept even when the change is to CLOSE: an earlier change
-		 * that trails it in the ring must find the socket closed. */
+		/* An earlier change of a socket whose close overtook it in the
+		 * ring: the socket is closed. */
+		gone = recent_close_slot(ledger, sock_cookie);
+		if (gone->cookie == sock_cookie && ts_ns < gone->ts_ns)
+			return 0;
+		if (new_state == PW_TCP_CLOSE) {
+			closed(ledger, NULL, sock_cookie, ts_ns);
+			return 0;
+		}
 		if ((ledger->used + 1) * 4 > ledger->cap * 3 && resize(ledger, ledger->cap * 2))
 			return -ENOMEM;
 		e = slot_for(ledger, sock_cookie);
@@ -169,8 +217,12 @@ int pw_ledger_note(struct pw_ledger *ledger, uint64_t sock_cookie, uint8_t old_s
 		e->break_ts_ns = ts_ns;
 	}
 	e->ts_ns = ts_ns;
-	e->flags = (uint8_t)((e->flags | TOUCHED) & ~SUSPECT);
-	set_state(ledger, e, new_state);
+	e->flags |= TOUCHED;
+	clear_suspect(ledger, e);
+	if (new_state == PW_TCP_CLOSE)
+		closed(ledger, e, sock_cookie, ts_ns);
+	else
+		set_state(ledger, e, new_state);
 	return 0;
 }
 
@@ -250,18 +302,25 @@ void pw_ledger_check_end(struct pw_ledger *ledger, bool final)
 		if (!e->cookie || e->state == PW_TCP_CLOSE || (e->flags & TOUCHED))
 			continue;
 		if (e->kernel_state == e->state) {
-			e->flags &= ~SUSPECT;
+			clear_suspect(ledger, e);
 		} else if ((e->flags & SUSPECT) || final) {
 			bool ended = e->kernel_state == KERNEL_GONE ||
 				     e->kernel_state == PW_TCP_TIME_WAIT;
 
 			ledger->undelivered += changes_between(e->state, e->kernel_state);
-			e->flags &= ~SUSPECT;
+			clear_suspect(ledger, e);
+			/* An ended socket stays, closed, until the next settling. */
 			set_state(ledger, e, ended ? PW_TCP_CLOSE : e->kernel_state);
 		} else {
 			e->flags |= SUSPECT;
+			ledger->suspects++;
 		}
 	}
+}
+
+bool pw_ledger_check_wants_time_wait(const struct pw_ledger *ledger)
+{
+	return ledger->suspects > 0;
 }
 
 uint64_t pw_ledger_undelivered(const struct pw_ledger *ledger)

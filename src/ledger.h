@@ -38,9 +38,14 @@
 #define PW_LEDGER_SETTLE_NS 1000000000ull
 
 /* The sockets a check asks the kernel for: every TCP state but request
- * sockets. TIME_WAIT ones keep their socket's cookie and tell how far a
- * socket got whose last changes were missed. */
-#define PW_LEDGER_CHECK_STATES (((1u << PW_TCP_NEW_SYN_RECV) - 1) & ~1u)
+ * sockets and TIME_WAIT, which can be a hundred thousand under a storm.
+ * TIME_WAIT ones keep their socket's cookie and tell how far a socket got
+ * whose last changes were missed: a check asks for them too
+ * (PW_LEDGER_CHECK_STATES_TW) when pw_ledger_check_wants_time_wait, and the
+ * final one always. */
+#define PW_LEDGER_CHECK_STATES \
+	(((1u << PW_TCP_NEW_SYN_RECV) - 1) & ~(1u << 0 | 1u << PW_TCP_TIME_WAIT))
+#define PW_LEDGER_CHECK_STATES_TW (PW_LEDGER_CHECK_STATES | 1u << PW_TCP_TIME_WAIT)
 
 struct pw_ledger;
 
@@ -63,6 +68,9 @@ void pw_ledger_settle(struct pw_ledger *ledger, bool all);
 void pw_ledger_check_begin(struct pw_ledger *ledger);
 void pw_ledger_check_socket(struct pw_ledger *ledger, uint64_t sock_cookie, uint8_t state);
 void pw_ledger_check_end(struct pw_ledger *ledger, bool final);
+/* Whether the next check should ask for TIME_WAIT sockets too: some socket
+ * the last check disagreed with has had no event since. */
+bool pw_ledger_check_wants_time_wait(const struct pw_ledger *ledger);
 
 /* State changes found missing so far. */
 uint64_t pw_ledger_undelivered(const struct pw_ledger *ledger);

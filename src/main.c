@@ -319,16 +319,19 @@ static int note_kernel_socket(void *ctx, uint64_t sock_cookie, uint8_t state)
 	return 0;
 }
 
-/* Begin a socket check: the kernel's TCP sockets into the ledger. False,
- * with a warning, when the table could not be read (the check is then not
- * ended: nothing is concluded from it). */
-static bool read_socket_table(struct pw_pipeline *p)
+/* Begin a socket check: the kernel's TCP sockets into the ledger, those in
+ * TIME_WAIT too when final or when the ledger wants them. False, with a
+ * warning, when the table could not be read (the check is then not ended:
+ * nothing is concluded from it). */
+static bool read_socket_table(struct pw_pipeline *p, bool final)
 {
+	uint32_t states = final || pw_ledger_check_wants_time_wait(p->ledger)
+				  ? PW_LEDGER_CHECK_STATES_TW
+				  : PW_LEDGER_CHECK_STATES;
 	char err[256];
 
 	pw_ledger_check_begin(p->ledger);
-	if (pw_inventory_tcp_states(PW_LEDGER_CHECK_STATES, note_kernel_socket, p->ledger, err,
-				    sizeof(err))) {
+	if (pw_inventory_tcp_states(states, note_kernel_socket, p->ledger, err, sizeof(err))) {
 		fprintf(stderr, "portwarden: socket check skipped: %s\n", err);
 		return false;
 	}
@@ -397,7 +400,7 @@ static int check_sockets(struct pw_pipeline *p, bool final)
 	pw_ledger_settle(p->ledger, final);
 	if (!final &&
 	    time_for(&p->sockets_checked_ns, p->opts->socket_check_s * 1000000000ull, false) &&
-	    read_socket_table(p))
+	    read_socket_table(p, false))
 		pw_ledger_check_end(p->ledger, false);
 	return report_undelivered(p);
 }
@@ -656,7 +659,7 @@ int main(int argc, char **argv)
 	}
 	/* The final socket check reads the kernel's table while the programs
 	 * still run, so every change made before it is among those drained. */
-	final_socket_check = pipeline.ledger && read_socket_table(&pipeline);
+	final_socket_check = pipeline.ledger && read_socket_table(&pipeline, true);
 	/* Stop the programs, then drain what the kernel queued before that and
 	 * account for it: made == written + lost, exactly. */
 	pw_loader_detach(&loader);

@@ -114,6 +114,12 @@ static void test_a_change_that_trails_in_the_ring_mends_its_break(void **state)
 	note(ledger, 9, PW_TCP_SYN_SENT, PW_TCP_ESTABLISHED, 7);
 	note(ledger, 9, PW_TCP_CLOSE, PW_TCP_SYN_SENT, 6);
 	note(ledger, 9, PW_TCP_ESTABLISHED, PW_TCP_CLOSE, 8);
+	/* A listener's close overtook its listen: the socket is closed, not
+	 * a listener the kernel no longer has. */
+	note(ledger, 10, PW_TCP_LISTEN, PW_TCP_CLOSE, 10);
+	note(ledger, 10, PW_TCP_CLOSE, PW_TCP_LISTEN, 9);
+	assert_int_equal(pw_ledger_open_sockets(ledger), 0);
+	check(ledger, NULL, 0, false);
 	check(ledger, NULL, 0, true);
 	pw_ledger_settle(ledger, true);
 	assert_int_equal(pw_ledger_undelivered(ledger), 0);
@@ -143,10 +149,14 @@ static void test_last_changes_missing_are_found_at_the_second_check(void **state
 	note(ledger, 7, PW_TCP_CLOSE, PW_TCP_SYN_SENT, 1);
 	note(ledger, 7, PW_TCP_SYN_SENT, PW_TCP_ESTABLISHED, 2);
 	note(ledger, 7, PW_TCP_ESTABLISHED, PW_TCP_FIN_WAIT1, 3);
+	assert_false(pw_ledger_check_wants_time_wait(ledger));
 	check(ledger, NULL, 0, false);
 	assert_int_equal(pw_ledger_undelivered(ledger), 0); /* could be in flight */
+	/* The next check asks for TIME_WAIT sockets: how far did it get? */
+	assert_true(pw_ledger_check_wants_time_wait(ledger));
 	check(ledger, NULL, 0, false);
 	assert_int_equal(pw_ledger_undelivered(ledger), 1);
+	assert_false(pw_ledger_check_wants_time_wait(ledger));
 	assert_int_equal(pw_ledger_open_sockets(ledger), 0);
 	/* Counted once: later checks and settling do not count it again. */
 	check(ledger, NULL, 0, false);
@@ -191,6 +201,7 @@ static void test_an_event_between_checks_clears_the_suspicion(void **state)
 	/* The kernel is ahead of the ring at the first check... */
 	check(ledger, fin_wait2, 1, false);
 	note(ledger, 7, PW_TCP_FIN_WAIT1, PW_TCP_FIN_WAIT2, 4);
+	assert_false(pw_ledger_check_wants_time_wait(ledger));
 	check(ledger, fin_wait2, 1, false);
 	/* ...and closed between two checks, the close still in flight. */
 	check(ledger, NULL, 0, false);
