@@ -130,6 +130,19 @@ static struct nlmsghdr *next_netlink_message(struct nlmsghdr *h, size_t *left)
 	return (struct nlmsghdr *)((char *)h + step);
 }
 
+/* A NETLINK_SOCK_DIAG socket, or a negative errno with err set. */
+static int open_diag_socket(char *err, size_t err_len)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0) {
+		fd = -errno;
+		fail(err, err_len, "sock_diag: cannot open a NETLINK_SOCK_DIAG socket: %s",
+		     strerror(-fd));
+	}
+	return fd;
+}
+
 /* Called for every inet socket of a dump's answer; non-zero stops the dump
  * (and is returned) after err is set. */
 typedef int (*diag_socket_fn)(void *ctx, const struct inet_diag_msg *msg, char *err,
@@ -760,13 +773,9 @@ int pw_inventory_snapshot(const struct pw_inventory_config *cfg, pw_inventory_fn
 	/* No cgroup v2 mount: owners simply carry no cgroup id. */
 	if (pw_cgroup2_mount(cgroup_root, sizeof(cgroup_root)))
 		cgroup_root[0] = '\0';
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0) {
-		code = -errno;
-		fail(err, err_len, "sock_diag: cannot open a NETLINK_SOCK_DIAG socket: %s",
-		     strerror(errno));
-		return code;
-	}
+	fd = open_diag_socket(err, err_len);
+	if (fd < 0)
+		return fd;
 	netns = pw_inventory_own_netns(proc_root);
 	code = dump_namespace(fd, netns, cfg, &list, err, err_len);
 	if (!code && cfg->all_netns)
@@ -856,13 +865,9 @@ int pw_inventory_tcp_states(uint32_t states, pw_socket_state_fn fn, void *ctx, c
 	int fd, code = 0;
 
 	err[0] = '\0';
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0) {
-		code = -errno;
-		fail(err, err_len, "sock_diag: cannot open a NETLINK_SOCK_DIAG socket: %s",
-		     strerror(errno));
-		return code;
-	}
+	fd = open_diag_socket(err, err_len);
+	if (fd < 0)
+		return fd;
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]) && !code; f++)
 		code = diag_dump(fd, (uint32_t)f + 1, families[f], IPPROTO_TCP, states, tell_state,
 				 &teller, err, err_len);

@@ -20,19 +20,28 @@ UNDELIVERED = re.compile(r"; (\d+) made by the kernel but delivered to no progra
 MADE = re.compile(r"(\d+) events written, (\d+) lost in the kernel .* (\d+) made in the kernel")
 
 
-def traffic(port, short, held, hold_s):
-    """short connections opened and closed at once, held ones kept open
-    across hold_s seconds (several checks), all to one listener on port,
-    whose life ends last. Everything is closed when this returns."""
+def listen_on(port):
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", port))
     server.listen(128)
+    return server
+
+
+def connect_and_close(server, port):
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    client.close()
+    accepted.close()
+
+
+def traffic(port, short, held, hold_s):
+    """short connections opened and closed at once, held ones kept open
+    across hold_s seconds (several checks), all to one listener on port,
+    whose life ends last. Everything is closed when this returns."""
+    server = listen_on(port)
     for _ in range(short):
-        client = socket.create_connection(("127.0.0.1", port))
-        accepted, _ = server.accept()
-        client.close()
-        accepted.close()
+        connect_and_close(server, port)
     kept = []
     for _ in range(held):
         kept.append(socket.create_connection(("127.0.0.1", port)))
@@ -103,15 +112,9 @@ def test_a_clean_trace_reports_nothing_undelivered(tracers):
     stop = threading.Event()
 
     def churn():
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", churn_port))
-        server.listen(128)
+        server = listen_on(churn_port)
         while not stop.is_set():
-            client = socket.create_connection(("127.0.0.1", churn_port))
-            accepted, _ = server.accept()
-            client.close()
-            accepted.close()
+            connect_and_close(server, churn_port)
             time.sleep(0.005)  # some 150 connections a second: every event is schema-checked
         server.close()
 
