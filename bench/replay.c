@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Userspace pipeline benchmark: replays synthetic ring records through the
- * same steps the tracer runs for each event (decode, clock, annotate, JSON
- * encode, batched sink) into /dev/null, without the kernel's noise.
+ * same steps the tracer runs for each event (decode, socket ledger, clock,
+ * annotate, JSON encode, batched sink) into /dev/null, without the kernel's
+ * noise.
  *
  *   replay [-n EVENTS] [-o FILE]
  *
@@ -22,6 +23,7 @@
 #include "clock.h"
 #include "decode.h"
 #include "encode.h"
+#include "ledger.h"
 #include "record.h"
 #include "sink.h"
 
@@ -163,12 +165,13 @@ int main(int argc, char **argv)
 	static struct pw_event raw[REPLAY_RECORDS];
 	static struct pw_json_cache json_cache; /* as each output keeps one */
 	struct pw_annotator *annotator = NULL;
+	struct pw_ledger *ledger = NULL;
 	struct pw_clock clock;
 	struct pw_sink sink;
 	char host[256] = "bench";
 	unsigned long long events = 200000, i, failed = 0;
 	double cpu0, cpu1;
-	uint64_t base;
+	uint64_t base, settle_ns;
 	const char *out_path = "/dev/null";
 	int fd, code, opt, exit_code = 1;
 
@@ -192,6 +195,8 @@ int main(int argc, char **argv)
 	code = pw_clock_sync(&clock);
 	if (!code)
 		code = pw_annotator_new(&annotator, &cfg);
+	if (!code)
+		code = pw_ledger_new(&ledger);
 	if (code) {
 		fprintf(stderr, "replay: setup: %s\n", strerror(-code));
 		goto cleanup;
@@ -199,6 +204,7 @@ int main(int argc, char **argv)
 	base = mono_ns();
 	for (i = 0; i < REPLAY_RECORDS; i++)
 		make_record(&raw[i], (unsigned)i, base);
+	settle_ns = base + 1000000000ull;
 
 	cpu0 = cpu_seconds();
 	for (i = 0; i < events; i++) {
@@ -209,6 +215,18 @@ int main(int argc, char **argv)
 		if (pw_decode(&raw[i % REPLAY_RECORDS], sizeof(ev), &ev)) {
 			failed++;
 			continue;
+		}
+		/* Each round of the records is new connections, later. */
+		ev.ts_ns += i / REPLAY_RECORDS * REPLAY_RECORDS * 2500;
+		ev.sock_cookie += i / REPLAY_RECORDS * REPLAY_RECORDS;
+		if (ev.type == PW_EVENT_STATE &&
+		    pw_ledger_note(ledger, ev.sock_cookie, ev.old_state, ev.new_state, ev.ts_ns)) {
+			failed++;
+			continue;
+		}
+		if (ev.ts_ns >= settle_ns) { /* the tracer settles once a second */
+			pw_ledger_settle(ledger, false);
+			settle_ns += 1000000000ull;
 		}
 		rec.type = ev.type == PW_EVENT_STATE ? PW_REC_STATE : PW_REC_BIND;
 		rec.time_ns = pw_clock_wall_ns(&clock, ev.ts_ns);
@@ -223,6 +241,7 @@ int main(int argc, char **argv)
 		pw_sink_commit_line(&sink);
 	}
 	pw_sink_flush(&sink);
+	pw_ledger_settle(ledger, true);
 	cpu1 = cpu_seconds();
 
 	printf("{\"events\":%llu,\"failed\":%llu,\"cpu_seconds\":%.6f,"
@@ -233,6 +252,7 @@ int main(int argc, char **argv)
 
 cleanup:
 	pw_annotator_free(annotator);
+	pw_ledger_free(ledger);
 	pw_sink_free(&sink);
 	close(fd);
 	return exit_code;
