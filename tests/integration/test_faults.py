@@ -63,7 +63,10 @@ def test_sigterm_during_a_burst_loses_nothing(tracers):
     losses = [e for e in tracer.events() if e["type"] == "loss"]
     lost = sum(e["lost"] for e in losses if e["reason"] == "ringbuf_full")
     skipped = sum(e["lost"] for e in losses if e["reason"] == "kernel_skipped")
-    assert {e["reason"] for e in losses} <= {"ringbuf_full", "kernel_skipped"}
+    # Changes the kernel made and ran no program for (found by the socket
+    # check) were never made in the kernel: reported, not in `made`.
+    assert {e["reason"] for e in losses} <= {"ringbuf_full", "kernel_skipped",
+                                             "kernel_undelivered"}
     assert summary["written"] == written and summary["output_lost"] == 0
     # Every event the kernel made before the programs were detached was
     # written or reported lost, in-band and in the summary; program runs the

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from conftest import Peer, free_port, socket_events, storm_trace, transitions
+from conftest import (Peer, assert_undelivered_reported, free_port, socket_events, storm_trace,
+                      transitions)
 
 BACKUP = re.compile(r"(\d+) program runs skipped by the kernel \(nested\), (\d+) more skipped "
                     r"and run by the backup program, (\d+) reported twice and dropped")
@@ -107,20 +108,23 @@ def test_a_change_reported_twice_is_written_once(tracers):
 def test_a_loopback_storm_loses_nothing(tmp_path):
     """Real nesting: the storm's client and server ends of loopback
     connections change state on the same CPUs, process context and softirq.
-    Every change is written exactly once; skips are all made good."""
+    Every change is written exactly once; skips are all made good. (A
+    change the kernel ran no program for is reported: see
+    assert_undelivered_reported.)"""
     connections, listeners = 6000, 4
+    expected = connections * 10 + listeners * 2
     events, err = storm_trace(tmp_path, connections, listeners)
     changes = collections.Counter()
     lives = collections.defaultdict(list)
     for e in events:
-        assert e["type"] != "loss", e
+        assert e["type"] != "loss" or e["reason"] == "kernel_undelivered", e
         if e["type"] == "state" and e["process"]["comm"] == "storm":
             changes[(e["sock_cookie"], e["tcp"]["old_state"], e["tcp"]["new_state"])] += 1
             lives[e["sock_cookie"]].append(e)
     assert max(changes.values()) == 1, "a state change written twice"
-    broken = {c: transitions(evs) for c, evs in lives.items() if len(evs) not in (2, 5)}
-    assert not broken and sum(changes.values()) == connections * 10 + listeners * 2, \
-        (broken, err)
+    if not assert_undelivered_reported(events, "storm", expected, sum(changes.values()), err):
+        broken = {c: transitions(evs) for c, evs in lives.items() if len(evs) not in (2, 5)}
+        assert not broken and sum(changes.values()) == expected, (broken, err)
     m = BACKUP.search(err)
     assert m, err
     skipped, recovered, duplicates = map(int, m.groups())
@@ -141,16 +145,19 @@ def test_a_storm_through_the_file_output_loses_nothing(tmp_path):
     changes = sum(1 for e in events
                   if e["type"] == "state" and e["process"]["comm"] == "storm")
     # The output itself never dropped a line.
-    assert not [e for e in losses if e["reason"] != "ringbuf_full"], (losses[:3], err)
+    assert not [e for e in losses if e["reason"] not in ("ringbuf_full", "kernel_undelivered")], \
+        (losses[:3], err)
     assert re.search(r"output file:\S+ \(json\): \d+ delivered, 0 lost", err), err
+    undelivered = assert_undelivered_reported(events, "storm", expected, changes, err)
     if os.environ.get("PW_INSTRUMENTED"):
         # The ASan+UBSan build (make test SANITIZE=1) reads the ring several
         # times slower than the storm fills it: what the ring could not
         # hold is reported, and every change is written or counted.
         ring_lost = sum(e["lost"] for e in losses)
-        assert changes + ring_lost >= expected, (changes, ring_lost, summary_line(err),
-                                                 storm_transitions(events))
+        assert changes + ring_lost >= expected or undelivered, \
+            (changes, ring_lost, summary_line(err), storm_transitions(events))
         print(f"instrumented build: {ring_lost} events the ring could not hold, reported")
     else:
-        assert not losses, (losses[:3], err)
-        assert changes == expected, (changes, summary_line(err), storm_transitions(events))
+        assert not [e for e in losses if e["reason"] == "ringbuf_full"], (losses[:3], err)
+        assert changes == expected or undelivered, (changes, summary_line(err),
+                                                    storm_transitions(events))

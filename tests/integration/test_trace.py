@@ -314,10 +314,14 @@ def test_tiny_ring_reports_loss_in_band(tracers):
     lost = sum(e["lost"] for e in losses if e["reason"] == "ringbuf_full")
     # Runs the kernel skipped (a program nesting on one CPU, any socket's)
     # are reported too; with none, the count is exact.
-    skipped = sum(e["lost"] for e in losses if e["reason"] == "kernel_skipped")
+    # So are changes the kernel made and ran no program for, which the
+    # socket check finds (docs/performance.md).
+    skipped = sum(e["lost"] for e in losses
+                  if e["reason"] in ("kernel_skipped", "kernel_undelivered"))
     assert lost > 0, "a 4 KiB ring should overflow on 402 events"
     assert written + lost <= 40 * 10 + 2 <= written + lost + skipped
-    assert {e["reason"] for e in losses} <= {"ringbuf_full", "kernel_skipped"}
+    assert {e["reason"] for e in losses} <= {"ringbuf_full", "kernel_skipped",
+                                             "kernel_undelivered"}
     assert f"{written} events written, {lost} lost in the kernel" in tracer.summary()
 
 
