@@ -80,6 +80,17 @@ static void list_free(struct socket_list *list)
 }
 
 /* One inet_diag_msg as an event record (no owner yet). */
+/* The families every dump asks for, one request each. */
+static const uint16_t inet_families[] = { AF_INET, AF_INET6 };
+#define N_INET_FAMILIES (sizeof(inet_families) / sizeof(inet_families[0]))
+
+/* The cookie sock_diag reports is sock_gen_cookie(), the same number
+ * bpf_get_socket_cookie() and the tracer's sock_cookie give. */
+static uint64_t diag_cookie(const struct inet_diag_msg *msg)
+{
+	return (uint64_t)msg->id.idiag_cookie[0] | (uint64_t)msg->id.idiag_cookie[1] << 32;
+}
+
 static void event_from_diag(const struct inet_diag_msg *msg, uint8_t protocol, uint32_t netns,
 			    uint64_t now, struct pw_event *ev)
 {
@@ -100,9 +111,7 @@ static void event_from_diag(const struct inet_diag_msg *msg, uint8_t protocol, u
 		memset(ev->saddr + 4, 0, PW_ADDR_LEN - 4);
 		memset(ev->daddr + 4, 0, PW_ADDR_LEN - 4);
 	}
-	/* The cookie sock_diag reports is sock_gen_cookie(), the same number
-	 * bpf_get_socket_cookie() and the tracer's sock_cookie give. */
-	ev->sock_cookie = (uint64_t)msg->id.idiag_cookie[0] | (uint64_t)msg->id.idiag_cookie[1] << 32;
+	ev->sock_cookie = diag_cookie(msg);
 	ev->netns = netns;
 	ev->owner.uid = msg->idiag_uid; /* replaced by the owner's uid once found */
 	if (msg->idiag_state == PW_TCP_LISTEN)
@@ -685,7 +694,6 @@ static int fill_list(void *ctx, const struct inet_diag_msg *msg, char *err, size
 static int dump_namespace(int fd, uint32_t netns, const struct pw_inventory_config *cfg,
 			  struct socket_list *list, char *err, size_t err_len)
 {
-	static const uint16_t families[] = { AF_INET, AF_INET6 };
 	static const uint8_t protocols[] = { IPPROTO_TCP, IPPROTO_UDP };
 	size_t f, p;
 	int code;
@@ -699,12 +707,12 @@ static int dump_namespace(int fd, uint32_t netns, const struct pw_inventory_conf
 			states = 1u << PW_TCP_LISTEN;
 		else
 			states = 1u << PW_TCP_CLOSE; /* bound, not connected */
-		for (f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-			if (cfg->family && cfg->family != families[f])
+		for (f = 0; f < N_INET_FAMILIES; f++) {
+			if (cfg->family && cfg->family != inet_families[f])
 				continue;
 			struct list_filler filler = { list, protocols[p], netns, pw_monotonic_ns() };
 
-			code = diag_dump(fd, (uint32_t)(p * 2 + f + 1), families[f], protocols[p],
+			code = diag_dump(fd, (uint32_t)(p * 2 + f + 1), inet_families[f], protocols[p],
 					 states, fill_list, &filler, err, err_len);
 			if (code)
 				return code;
@@ -849,8 +857,7 @@ struct state_teller {
 static int tell_state(void *ctx, const struct inet_diag_msg *msg, char *err, size_t err_len)
 {
 	const struct state_teller *teller = ctx;
-	uint64_t cookie = (uint64_t)msg->id.idiag_cookie[0] | (uint64_t)msg->id.idiag_cookie[1] << 32;
-	int code = teller->fn(teller->ctx, cookie, msg->idiag_state);
+	int code = teller->fn(teller->ctx, diag_cookie(msg), msg->idiag_state);
 
 	if (code)
 		fail(err, err_len, "the socket check stopped: %s", strerror(code < 0 ? -code : code));
@@ -860,7 +867,6 @@ static int tell_state(void *ctx, const struct inet_diag_msg *msg, char *err, siz
 int pw_inventory_tcp_states(uint32_t states, pw_socket_state_fn fn, void *ctx, char *err,
 			    size_t err_len)
 {
-	static const uint16_t families[] = { AF_INET, AF_INET6 };
 	struct state_teller teller = { fn, ctx };
 	int fd, code = 0;
 
@@ -868,9 +874,9 @@ int pw_inventory_tcp_states(uint32_t states, pw_socket_state_fn fn, void *ctx, c
 	fd = open_diag_socket(err, err_len);
 	if (fd < 0)
 		return fd;
-	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]) && !code; f++)
-		code = diag_dump(fd, (uint32_t)f + 1, families[f], IPPROTO_TCP, states, tell_state,
-				 &teller, err, err_len);
+	for (size_t f = 0; f < N_INET_FAMILIES && !code; f++)
+		code = diag_dump(fd, (uint32_t)f + 1, inet_families[f], IPPROTO_TCP, states,
+				 tell_state, &teller, err, err_len);
 	close(fd);
 	return code;
 }

@@ -48,9 +48,16 @@ struct pw_ledger {
 	struct recent_close closes[RECENT_CLOSES];
 };
 
+/* Cookies count up: a Fibonacci multiply spreads them; callers take bits
+ * from the top half. */
+static uint64_t spread(uint64_t cookie)
+{
+	return cookie * 0x9e3779b97f4a7c15ull;
+}
+
 static size_t home_of(const struct pw_ledger *ledger, uint64_t cookie)
 {
-	return (size_t)((cookie * 0x9e3779b97f4a7c15ull) >> 32) & (ledger->cap - 1);
+	return (size_t)(spread(cookie) >> 32) & (ledger->cap - 1);
 }
 
 static struct ledger_entry *find(const struct pw_ledger *ledger, uint64_t cookie)
@@ -148,7 +155,7 @@ static void set_state(struct pw_ledger *ledger, struct ledger_entry *e, uint8_t 
 
 static struct recent_close *recent_close_slot(struct pw_ledger *ledger, uint64_t cookie)
 {
-	return &ledger->closes[(cookie * 0x9e3779b97f4a7c15ull) >> 54 & (RECENT_CLOSES - 1)];
+	return &ledger->closes[spread(cookie) >> 54 & (RECENT_CLOSES - 1)];
 }
 
 static void clear_suspect(struct pw_ledger *ledger, struct ledger_entry *e)
