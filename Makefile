@@ -54,7 +54,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind fuzz fuzz-regress soak bench
+.PHONY: all deps test-deps run test unit integration vmlinux clean install check-root vmtest valgrind fuzz fuzz-regress soak bench bench-undelivered
 
 all: $(BIN)
 
@@ -186,6 +186,14 @@ integration: $(BIN) $(TEST_HELPERS) $(STORM) check-root
 bench: $(BIN) $(LIB_OBJS) check-root
 	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) LIB_OBJS="$(LIB_OBJS)"
 	$(Q)$(PYTHON) bench/run.py --build $(OUTPUT) $(BENCH_ARGS)
+
+# Which state changes reach no BPF program, and in whose context: portwarden
+# beside ftrace on the same storms (docs/performance.md, "Changes the kernel
+# does not deliver"). UNDELIVERED_ARGS="--runs 20 --load" for more.
+UNDELIVERED_ARGS ?= --runs 10 --load
+bench-undelivered: $(BIN) check-root
+	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk OUTPUT=$(OUTPUT) $(OUTPUT)/bench/storm
+	$(Q)$(PYTHON) bench/undelivered.py --build $(OUTPUT) $(UNDELIVERED_ARGS)
 
 # Minutes of connection storm under the tracer: RSS over time and loss
 # (issue 7). Not part of `make test`. SOAK_MINUTES=5 by default.
