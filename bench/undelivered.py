@@ -168,7 +168,8 @@ def one_run(args, ftrace, workdir):
     else:
         sys.exit("undelivered: portwarden did not start:\n" + "".join(stderr))
     ftrace.start()
-    subprocess.run([args.storm, "tcp", "-4", "-n", str(args.connections), "-k", "4"],
+    subprocess.run([args.storm, "tcp", "-6" if args.ipv6 else "-4", "-n", str(args.connections),
+                    "-k", "4"],
                    check=True, stdout=subprocess.DEVNULL)
     time.sleep(2)  # the storm's last closes, then the tracer's drain
     text = ftrace.stop()
@@ -209,6 +210,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
+    ap.add_argument("--portwarden", help="the tracer (default: BUILD/portwarden)")
+    ap.add_argument("--storm", help="the storm (default: BUILD/bench/storm)")
+    ap.add_argument("--ipv6", action="store_true", help="IPv6 storms (default IPv4)")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--connections", type=int, default=20000)
     ap.add_argument("--load", action="store_true", help="a busy loop and a disk writer beside")
@@ -219,8 +223,8 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("undelivered: run as root (BPF and tracefs)")
-    args.portwarden = os.path.join(args.build, "portwarden")
-    args.storm = os.path.join(args.build, "bench", "storm")
+    args.portwarden = args.portwarden or os.path.join(args.build, "portwarden")
+    args.storm = args.storm or os.path.join(args.build, "bench", "storm")
     for path in (args.portwarden, args.storm):
         if not os.access(path, os.X_OK):
             sys.exit(f"undelivered: {path} missing: run make bench (or make {path}) first")
